@@ -1,0 +1,57 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import type { Database, Queryable } from './database.ts';
+
+/** The role the embedded gateway drops to once migrations have run as the built-in superuser. */
+const GATEWAY_ROLE = 'authenticator';
+
+function wrap(target: PGlite | Transaction): Queryable {
+  return {
+    async query(text, params) {
+      const result = await target.query(text, params as unknown[] | undefined);
+      return { rows: result.rows as never[] };
+    },
+    async exec(script) {
+      await target.exec(script);
+    },
+  };
+}
+
+function asDatabase(pg: PGlite, prelude?: string): Database {
+  return {
+    kind: 'pglite',
+    ...wrap(pg),
+    transaction: (fn) =>
+      pg.transaction(async (tx) => {
+        if (prelude) await tx.exec(prelude);
+        return fn(wrap(tx));
+      }),
+    close: async () => {
+      if (!pg.closed) await pg.close();
+    },
+  };
+}
+
+/** Embedded Postgres with pgvector; `dataDir` persists on disk, undefined keeps it in memory. */
+export async function openPglite(dataDir?: string): Promise<PGlite> {
+  return PGlite.create(dataDir, { extensions: { vector } });
+}
+
+/**
+ * PGlite has a single built-in superuser login, so one instance serves two handles:
+ * `owner` runs as that superuser (migrations, seeds), `gateway` runs as `authenticator`,
+ * which is neither superuser nor BYPASSRLS. Call after migrations have created the role.
+ */
+export async function pgliteHandles(pg: PGlite): Promise<{ owner: Database; gateway: Database }> {
+  await pg.exec(`set session authorization ${GATEWAY_ROLE}`);
+  return {
+    // SET LOCAL reverts at commit or rollback; allowed because the login user is a superuser.
+    owner: asDatabase(pg, 'set local session authorization postgres'),
+    gateway: asDatabase(pg),
+  };
+}
+
+/** A handle on the superuser session, for the migration step before any role switch. */
+export function pgliteOwner(pg: PGlite): Database {
+  return asDatabase(pg);
+}
