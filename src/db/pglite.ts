@@ -18,14 +18,20 @@ function wrap(target: PGlite | Transaction): Queryable {
 }
 
 function asDatabase(pg: PGlite, prelude?: string): Database {
+  const transaction: Database['transaction'] = (fn) =>
+    pg.transaction(async (tx) => {
+      if (prelude) await tx.exec(prelude);
+      return fn(wrap(tx));
+    });
+  // With a prelude, even a lone statement needs the transaction that scopes it.
+  const direct = prelude
+    ? { query: ((text, params) => transaction((tx) => tx.query(text, params))) as Queryable['query'],
+        exec: (script: string) => transaction((tx) => tx.exec(script)) }
+    : wrap(pg);
   return {
     kind: 'pglite',
-    ...wrap(pg),
-    transaction: (fn) =>
-      pg.transaction(async (tx) => {
-        if (prelude) await tx.exec(prelude);
-        return fn(wrap(tx));
-      }),
+    ...direct,
+    transaction,
     close: async () => {
       if (!pg.closed) await pg.close();
     },

@@ -16,7 +16,8 @@ create table public.api_keys (
   -- A key dies with its owner's membership of the tenant.
   foreign key (tenant_id, user_id) references public.tenant_users (tenant_id, user_id) on delete cascade
 );
-create index api_keys_user_id_idx on public.api_keys (user_id, tenant_id);
+create index api_keys_tenant_id_user_id_idx on public.api_keys (tenant_id, user_id);
+create index api_keys_user_id_idx on public.api_keys (user_id);
 
 create trigger set_updated_at before update on public.api_keys
   for each row execute function private.set_updated_at();

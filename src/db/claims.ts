@@ -1,0 +1,45 @@
+import type { Database, Queryable } from './database.ts';
+
+/** The database roles a request may run as; the gateway login can switch to these only. */
+export const API_ROLES = ['anon', 'authenticated', 'service_role'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+/** Claims of a verified JWT, as Supabase Auth issues them. `user_metadata` never grants anything. */
+export interface RequestClaims {
+  sub?: string;
+  role: ApiRole;
+  app_metadata?: { tenant_id?: string; [key: string]: unknown };
+  [claim: string]: unknown;
+}
+
+export class ClaimsError extends Error {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+function assertApiRole(role: unknown): asserts role is ApiRole {
+  if (!API_ROLES.includes(role as ApiRole)) {
+    throw new ClaimsError(`claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+  }
+}
+
+/**
+ * Runs fn in one transaction as the caller: the first statement switches to the claims'
+ * role and publishes the claims the way PostgREST does (`request.jwt.claims`), plus the
+ * scalar settings policies read cheaply. All of it is transaction-local, so nothing leaks
+ * to the next request on the same connection.
+ */
+export function withClaims<T>(db: Database, claims: RequestClaims, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  assertApiRole(claims.role);
+  const tenantId = claims.app_metadata?.tenant_id;
+  return db.transaction(async (tx) => {
+    await tx.query(
+      `select set_config('role', $1, true),
+              set_config('request.jwt.claims', $2, true),
+              set_config('request.jwt.claim.role', $1, true),
+              set_config('request.jwt.claim.sub', $3, true),
+              set_config('request.jwt.claim.tenant_id', $4, true)`,
+      [claims.role, JSON.stringify(claims), claims.sub ?? '', typeof tenantId === 'string' ? tenantId : ''],
+    );
+    return fn(tx);
+  });
+}

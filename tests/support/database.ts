@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../../src/db/database.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { openPglite, pgliteHandles, pgliteOwner } from '../../src/db/pglite.ts';
+import { openPostgres } from '../../src/db/postgres.ts';
+
+/** A freshly migrated database: `owner` for fixtures and checks, `gateway` as the API login. */
+export interface TestDatabase {
+  kind: Database['kind'];
+  owner: Database;
+  gateway: Database;
+  close(): Promise<void>;
+}
+
+/** Where the suite runs: a server when DATABASE_URL is set, embedded PGlite otherwise. */
+export const serverUrl = process.env.DATABASE_URL;
+
+/**
+ * On a server, every call creates its own database (so test files run in parallel without
+ * sharing rows) and connects to it twice: as the URL's user (owner) and as `authenticator`.
+ */
+export async function createTestDatabase(options: { gatewayPoolSize?: number } = {}): Promise<TestDatabase> {
+  return serverUrl ? createServerDatabase(serverUrl, options.gatewayPoolSize ?? 10) : createEmbeddedDatabase();
+}
+
+async function createEmbeddedDatabase(): Promise<TestDatabase> {
+  const pg = await openPglite();
+  await migrate(pgliteOwner(pg));
+  const { owner, gateway } = await pgliteHandles(pg);
+  return { kind: 'pglite', owner, gateway, close: () => owner.close() };
+}
+
+async function createServerDatabase(url: string, gatewayPoolSize: number): Promise<TestDatabase> {
+  const name = `gw_test_${randomBytes(6).toString('hex')}`;
+  const admin = openPostgres(url, { max: 1 });
+  await admin.query(`create database ${name}`);
+  const ownerUrl = new URL(url);
+  ownerUrl.pathname = `/${name}`;
+  const owner = openPostgres(ownerUrl.toString(), { max: 4 });
+  await migrate(owner);
+  const gatewayUrl = new URL(ownerUrl);
+  gatewayUrl.username = 'authenticator';
+  gatewayUrl.password = process.env.AUTHENTICATOR_PASSWORD ?? '';
+  const gateway = openPostgres(gatewayUrl.toString(), { max: gatewayPoolSize });
+  return {
+    kind: 'postgres',
+    owner,
+    gateway,
+    async close() {
+      await gateway.close();
+      await owner.close();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.close();
+    },
+  };
+}
