@@ -256,6 +256,19 @@ $$;
 create trigger create_profile_for_new_user after insert on auth.users
   for each row execute function private.create_profile_for_new_user();
 
+create or replace function private.sync_profile_email() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  update public.users set email = new.email where id = new.id;
+  return new;
+end;
+$$;
+create trigger sync_profile_email after update of email on auth.users
+  for each row when (new.email is distinct from old.email)
+  execute function private.sync_profile_email();
+
 create or replace function public.create_tenant(p_name text, p_slug text)
 returns public.tenants
 language plpgsql security definer

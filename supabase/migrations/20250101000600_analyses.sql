@@ -49,4 +49,20 @@ comment on function private.guard_analysis_status() is
 create trigger guard_analysis_status before update of status on public.analyses
   for each row execute function private.guard_analysis_status();
 
+create or replace function private.start_analyses_pending() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user in ('anon', 'authenticated') and new.status <> 'PENDING' then
+    raise exception 'a new analysis starts PENDING, got %', new.status using errcode = 'GW003';
+  end if;
+  return new;
+end;
+$$;
+comment on function private.start_analyses_pending() is
+  'API callers create analyses PENDING; only the owner (imports, demo data) and service_role may insert later states.';
+create trigger start_analyses_pending before insert on public.analyses
+  for each row execute function private.start_analyses_pending();
+
 call private.apply_tenant_content_policies('public.analyses');

@@ -33,6 +33,8 @@ as $$
 begin
   if new.published and new.published_at is null then
     new.published_at := now();
+  elsif not new.published then
+    new.published_at := null;
   end if;
   return new;
 end;

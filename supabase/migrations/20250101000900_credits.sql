@@ -21,15 +21,18 @@ create index credit_transactions_balance_idx on public.credit_transactions (tena
 create index credit_transactions_user_id_idx on public.credit_transactions (user_id);
 
 create or replace function private.refuse_ledger_rewrite() returns trigger
-language plpgsql
+language plpgsql security definer
 set search_path = ''
 as $$
 begin
-  -- Depth 1 is a statement on this table; deeper is a cascade from a deleted tenant or user.
-  if tg_op = 'UPDATE' or pg_trigger_depth() = 1 then
-    raise exception '% is append-only', tg_table_name using errcode = '42501';
+  -- The only deletes allowed are the cascades of a deleted tenant or user.
+  if tg_op = 'DELETE' and (
+    not exists (select 1 from public.tenants t where t.id = old.tenant_id)
+    or not exists (select 1 from public.users u where u.id = old.user_id)
+  ) then
+    return old;
   end if;
-  return old;
+  raise exception '% is append-only', tg_table_name using errcode = '42501';
 end;
 $$;
 create trigger refuse_ledger_rewrite before update or delete on public.credit_transactions

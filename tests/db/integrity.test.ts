@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { createWorld, insertRow, sqlState, type World } from '../support/world.ts';
+import { as, claimsOf, createUser, createWorld, insertRow, SERVICE, sqlState, type World } from '../support/world.ts';
 
 let db: TestDatabase;
 let world: World;
@@ -90,6 +90,52 @@ describe('analysis status lifecycle', () => {
     expect(await move('PENDING')).toBe('GW003');
     expect(await move('COMPLETED')).toBe('ok');
     expect(await move('FAILED')).toBe('GW003');
+  });
+
+  it('starts PENDING when created through the API', async () => {
+    const create = (status: string) =>
+      sqlState(
+        as(db.gateway, claimsOf(world.a.member, world.a.id), "insert into public.analyses (tenant_id, user_id, type, input, status) values ($1, $2, 'TEXT_ANALYSIS', 'x', $3)", [
+          world.a.id,
+          world.a.member.id,
+          status,
+        ]),
+      );
+    expect(await create('COMPLETED')).toBe('GW003');
+    expect(await create('PENDING')).toBe('ok');
+  });
+});
+
+describe('posts', () => {
+  it('publishing stamps published_at and unpublishing clears it', async () => {
+    const post = await db.owner.transaction((tx) =>
+      insertRow(tx, 'posts', { tenant_id: world.a.id, author_id: world.a.member.id, title: 'T', slug: 'stamp' }),
+    );
+    const stamped = async () =>
+      (await db.owner.query<{ s: boolean }>('select published_at is not null as s from public.posts where id = $1', [post])).rows[0]!.s;
+    await db.owner.query('update public.posts set published = true where id = $1', [post]);
+    expect(await stamped()).toBe(true);
+    await db.owner.query('update public.posts set published = false where id = $1', [post]);
+    expect(await stamped()).toBe(false);
+  });
+});
+
+describe('identities', () => {
+  it('deleting an identity removes its profile, memberships and ledger; email changes reach the profile', async () => {
+    const user = await createUser(db.owner, 'leaving');
+    await db.owner.query("insert into public.tenant_users (tenant_id, user_id, role) values ($1, $2, 'MEMBER')", [world.a.id, user.id]);
+    await as(db.gateway, SERVICE, "select public.grant_credits($1, 5, 'welcome', 'GRANT', $2)", [user.id, world.a.id]);
+    await db.owner.query("update auth.users set email = 'renamed@example.test' where id = $1", [user.id]);
+    const profile = await db.owner.query('select email from public.users where id = $1', [user.id]);
+    expect(profile.rows).toEqual([{ email: 'renamed@example.test' }]);
+    await db.owner.query('delete from auth.users where id = $1', [user.id]);
+    const { rows } = await db.owner.query<{ n: number }>(
+      `select (select count(*) from public.users where id = $1)::int
+            + (select count(*) from public.tenant_users where user_id = $1)::int
+            + (select count(*) from public.credit_transactions where user_id = $1)::int as n`,
+      [user.id],
+    );
+    expect(rows[0]!.n).toBe(0);
   });
 });
 
