@@ -3,7 +3,7 @@
 
 create table public.users (
   id uuid primary key references auth.users (id) on delete cascade,
-  email text not null unique,
+  email text unique,
   name text check (char_length(name) <= 200),
   avatar_url text check (char_length(avatar_url) <= 2048),
   role public.user_role not null default 'USER',
