@@ -13,6 +13,17 @@ export interface Config {
   migrationDatabaseUrl?: string;
   poolSize: number;
   loadDemoData: boolean;
+  auth: AuthConfig;
+}
+
+/** How bearer tokens are verified; with neither key, development mode makes a local secret. */
+export interface AuthConfig {
+  /** Supabase's legacy JWT secret (HS256). */
+  jwtSecret?: string;
+  /** JWKS for ES256/RS256 tokens: JWT_JWKS_URL, else SUPABASE_URL's auth endpoint. */
+  jwksUrl?: URL;
+  issuer?: string;
+  audience: string;
 }
 
 export class ConfigError extends Error {
@@ -52,17 +63,53 @@ function postgresUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw;
 }
 
+function httpUrl(env: NodeJS.ProcessEnv, name: string): URL | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ConfigError(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+}
+
+function loadAuthConfig(env: NodeJS.ProcessEnv, production: boolean): AuthConfig {
+  const supabaseUrl = httpUrl(env, 'SUPABASE_URL');
+  const supabaseBase = supabaseUrl?.toString().replace(/\/+$/, '');
+  const jwtSecret = env.SUPABASE_JWT_SECRET || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError(`SUPABASE_JWT_SECRET must be at least 32 characters, got ${jwtSecret.length}`);
+  }
+  const jwksUrl =
+    httpUrl(env, 'JWT_JWKS_URL') ?? (supabaseBase ? new URL(`${supabaseBase}/auth/v1/.well-known/jwks.json`) : undefined);
+  if (production && !jwtSecret && !jwksUrl) {
+    throw new ConfigError(
+      'NODE_ENV is production but no token key is configured: set SUPABASE_JWT_SECRET, JWT_JWKS_URL or SUPABASE_URL',
+    );
+  }
+  return {
+    jwtSecret,
+    jwksUrl,
+    issuer: env.JWT_ISSUER || (supabaseBase ? `${supabaseBase}/auth/v1` : undefined),
+    audience: env.JWT_AUDIENCE || 'authenticated',
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = postgresUrl(env, 'DATABASE_URL');
+  const production = env.NODE_ENV === 'production';
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '127.0.0.1',
-    production: env.NODE_ENV === 'production',
+    production,
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     databaseUrl,
     migrationDatabaseUrl: postgresUrl(env, 'MIGRATION_DATABASE_URL') ?? databaseUrl,
     poolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
     // Demo rows belong in a sandbox, never silently in someone's real database.
     loadDemoData: flag(env, 'LOAD_DEMO_DATA', databaseUrl === undefined),
+    auth: loadAuthConfig(env, production),
   };
 }

@@ -1,11 +1,33 @@
+import type { Caller } from './auth/authenticate.ts';
 import type { RequestClaims } from './db/claims.ts';
-import type { Database } from './db/database.ts';
+import type { PrismaClient } from './db/prisma.ts';
+import { createRequestClient } from './db/request-client.ts';
+import { RequestTransaction, type RequestTransactionOptions } from './db/request-transaction.ts';
+import { createLoaders, type Loaders } from './loaders/index.ts';
 
-/** What every resolver of one GraphQL request sees. */
+/** What every resolver of one GraphQL operation sees. */
 export interface GatewayContext {
-  db: Database;
+  caller: Caller;
   claims: RequestClaims;
+  /** The operation's transaction, opened on first use. */
+  transaction: RequestTransaction;
+  /** Prisma bound to that transaction, with lookups by id batched. */
+  prisma: PrismaClient;
+  loaders: Loaders;
 }
 
-/** Claims of a request that carries no credentials. */
-export const ANONYMOUS: RequestClaims = { role: 'anon' };
+export function createContext(
+  prisma: PrismaClient,
+  caller: Caller,
+  options: RequestTransactionOptions = {},
+): GatewayContext {
+  const transaction = new RequestTransaction(prisma, caller.claims, options);
+  const loaders = createLoaders(transaction);
+  return {
+    caller,
+    claims: caller.claims,
+    transaction,
+    prisma: createRequestClient(transaction, loaders.findUnique),
+    loaders,
+  };
+}

@@ -1,16 +1,31 @@
 import type { AddressInfo } from 'node:net';
+import { signDevToken } from './auth/dev-token.ts';
+import { setUpTokens } from './auth/setup.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { openDatabase, type OpenedDatabase } from './db/open.ts';
 import { MigrationError } from './db/migrate.ts';
+import { openDatabase, type OpenedDatabase } from './db/open.ts';
 import { closeGracefully, listen } from './server/http.ts';
 import { createGateway } from './server/yoga.ts';
+
+const DEMO_EMAIL = 'admin@example.com';
 
 async function main() {
   const config = loadConfig();
   const database = await openDatabase(config);
   console.log(describeStart(database));
 
-  const yoga = createGateway({ db: database.gateway });
+  const tokens = await setUpTokens(config.auth, config.dataDir);
+  let graphiqlHeaders: Record<string, string> | undefined;
+  if (tokens.devSecret) {
+    console.log(
+      `development mode: tokens are signed with the local secret in ${tokens.devSecret.file}; ` +
+        'mint one with `npm run token -- --email <email> [--tenant <slug>]`',
+    );
+    const demo = database.devIdentities.find((identity) => identity.email === DEMO_EMAIL);
+    if (demo) graphiqlHeaders = { Authorization: `Bearer ${await signDevToken(tokens.devSecret.secret, demo)}` };
+  }
+
+  const yoga = createGateway({ db: database.gateway, prisma: database.prisma, verifyToken: tokens.verifyToken, graphiqlHeaders });
   const server = await listen(yoga, config.host, config.port);
   const { port } = server.address() as AddressInfo;
   console.log(`GraphQL at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`);
@@ -21,8 +36,7 @@ async function main() {
     stopping = true;
     console.log(`${signal}: finishing in-flight requests`);
     await closeGracefully(server);
-    // Closing PGlite flushes it to disk; a pg pool waits for its clients.
-    await database.gateway.close();
+    await database.close();
     console.log('stopped');
     process.exit(0);
   };

@@ -5,4 +5,4 @@ import { openDatabase } from '../db/open.ts';
 const database = await openDatabase(loadConfig());
 console.log(`${database.describe}: applied ${database.migrations.applied.length} migration(s)`);
 for (const name of database.migrations.applied) console.log(`  ${name}`);
-await database.gateway.close();
+await database.close();

@@ -11,4 +11,4 @@ if (config.databaseUrl) {
 await rm(config.dataDir, { recursive: true, force: true });
 const database = await openDatabase({ ...config, loadDemoData: true });
 console.log(`reset ${config.dataDir}: ${database.migrations.applied.length} migration(s), demo data loaded`);
-await database.gateway.close();
+await database.close();

@@ -16,30 +16,45 @@ export class ClaimsError extends Error {
   readonly code = 'UNAUTHENTICATED';
 }
 
-function assertApiRole(role: unknown): asserts role is ApiRole {
-  if (!API_ROLES.includes(role as ApiRole)) {
-    throw new ClaimsError(`claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+/**
+ * The first statement of every request transaction: switches to the claims' role and
+ * publishes the claims the way PostgREST does (`request.jwt.claims`), plus the scalar
+ * settings policies read cheaply. Everything is transaction-local, so nothing leaks to the
+ * next request on the same connection. Read-only can still be set here because a
+ * transaction may always become read-only, just never read-write again.
+ */
+export function claimStatement(claims: RequestClaims, options: { readOnly?: boolean } = {}) {
+  if (!API_ROLES.includes(claims.role)) {
+    throw new ClaimsError(`claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(claims.role)}`);
   }
+  const tenantId = claims.app_metadata?.tenant_id;
+  return {
+    sql: `select set_config('role', $1, true),
+                 set_config('request.jwt.claims', $2, true),
+                 set_config('request.jwt.claim.role', $1, true),
+                 set_config('request.jwt.claim.sub', $3, true),
+                 set_config('request.jwt.claim.tenant_id', $4, true),
+                 set_config('transaction_read_only', $5, true)`,
+    params: [
+      claims.role,
+      JSON.stringify(claims),
+      claims.sub ?? '',
+      typeof tenantId === 'string' ? tenantId : '',
+      options.readOnly ? 'on' : 'off',
+    ],
+  };
 }
 
-/**
- * Runs fn in one transaction as the caller: the first statement switches to the claims'
- * role and publishes the claims the way PostgREST does (`request.jwt.claims`), plus the
- * scalar settings policies read cheaply. All of it is transaction-local, so nothing leaks
- * to the next request on the same connection.
- */
-export function withClaims<T>(db: Database, claims: RequestClaims, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  assertApiRole(claims.role);
-  const tenantId = claims.app_metadata?.tenant_id;
+/** Runs fn in one transaction as the caller; see claimStatement. */
+export function withClaims<T>(
+  db: Database,
+  claims: RequestClaims,
+  fn: (tx: Queryable) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
+  const { sql, params } = claimStatement(claims, options);
   return db.transaction(async (tx) => {
-    await tx.query(
-      `select set_config('role', $1, true),
-              set_config('request.jwt.claims', $2, true),
-              set_config('request.jwt.claim.role', $1, true),
-              set_config('request.jwt.claim.sub', $3, true),
-              set_config('request.jwt.claim.tenant_id', $4, true)`,
-      [claims.role, JSON.stringify(claims), claims.sub ?? '', typeof tenantId === 'string' ? tenantId : ''],
-    );
+    await tx.query(sql, params);
     return fn(tx);
   });
 }

@@ -1,4 +1,8 @@
 import { builder } from './builder.ts';
+import './scalars.ts';
+import './errors.ts';
+import './users.ts';
+import './tenants.ts';
 import './viewer.ts';
 
-export const schema = builder.toSchema();
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,23 +1,55 @@
-import { createYoga, useReadinessCheck } from 'graphql-yoga';
-import { ANONYMOUS, type GatewayContext } from '../context.ts';
+import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { createAuthenticator } from '../auth/authenticate.ts';
+import type { TokenVerifier } from '../auth/verifier.ts';
+import { createContext, type GatewayContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
+import type { PrismaClient } from '../db/prisma.ts';
+import { DomainError } from '../errors.ts';
 import { schema } from '../schema/index.ts';
+import { useRequestTransaction } from './plugins/use-request-transaction.ts';
 
 export interface GatewayOptions {
+  /** The raw gateway connection: API key lookups and readiness. */
   db: Database;
+  /** Prisma over the same connection; requests run in its interactive transactions. */
+  prisma: PrismaClient;
+  verifyToken: TokenVerifier;
   logging?: boolean;
+  /** Headers GraphiQL starts with, e.g. a demo token in embedded development. */
+  graphiqlHeaders?: Record<string, string>;
 }
 
 /** The gateway as a fetch handler: tests call `yoga.fetch` with no port open. */
-export function createGateway({ db, logging = true }: GatewayOptions) {
+export function createGateway({ db, prisma, verifyToken, logging = true, graphiqlHeaders }: GatewayOptions) {
+  const authenticate = createAuthenticator({ verifyToken, db });
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     logging,
-    context: (): GatewayContext => ({ db, claims: ANONYMOUS }),
+    graphiql: {
+      title: 'Tenant GraphQL Gateway',
+      defaultQuery: '{\n  viewer {\n    user { id email name }\n    tenant { id name slug }\n    role\n  }\n}\n',
+      headers: graphiqlHeaders ? JSON.stringify(graphiqlHeaders, null, 2) : undefined,
+    },
+    context: async ({ request }) => createContext(prisma, await authenticate(request)),
+    // Domain errors reach the client with their code; anything else is an opaque INTERNAL.
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof DomainError) {
+          return new GraphQLError(original.message, { extensions: { code: original.code } });
+        }
+        const masked = defaultMaskError(error, message, isDev);
+        return masked instanceof GraphQLError && !masked.extensions.code
+          ? new GraphQLError(masked.message, { extensions: { ...masked.extensions, code: 'INTERNAL' } })
+          : masked;
+      },
+    },
     plugins: [
+      useRequestTransaction(),
       useReadinessCheck({
         endpoint: '/readyz',
         // Never echo the driver's message: it may name hosts or roles.
@@ -33,3 +65,5 @@ export function createGateway({ db, logging = true }: GatewayOptions) {
     ],
   });
 }
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,46 +1,45 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertUnprivilegedLogin } from '../../src/db/open.ts';
-import { createGateway } from '../../src/server/yoga.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestGateway } from '../support/gateway.ts';
 
 let db: TestDatabase;
-let yoga: ReturnType<typeof createGateway>;
+let gateway: ReturnType<typeof createTestGateway>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  yoga = createGateway({ db: db.gateway, logging: false });
+  gateway = createTestGateway(db);
 });
 afterAll(() => db?.close());
 
-const graphql = (query: string) =>
-  yoga.fetch('http://gateway.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-    body: JSON.stringify({ query }),
-  });
-
 describe('HTTP surface', () => {
   it('GET /healthz answers while the process is up', async () => {
-    const response = await yoga.fetch('http://gateway.test/healthz');
-    expect(response.status).toBe(200);
+    expect((await gateway.yoga.fetch('http://gateway.test/healthz')).status).toBe(200);
   });
 
   it('GET /readyz answers 200 while the database answers', async () => {
-    const response = await yoga.fetch('http://gateway.test/readyz');
-    expect(response.status).toBe(200);
+    expect((await gateway.yoga.fetch('http://gateway.test/readyz')).status).toBe(200);
   });
 
-  it('{ viewer { id } } answers null without a token', async () => {
-    const response = await graphql('{ viewer { id } }');
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { viewer: null } });
+  it('{ viewer { user { id } } } answers null without a token', async () => {
+    expect(await gateway.graphql('{ viewer { user { id } } }')).toEqual({ status: 200, body: { data: { viewer: null } } });
   });
 
   it('a malformed query gets a GraphQL error, not a crash', async () => {
-    const response = await graphql('{ viewer { ');
+    const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: '{ viewer { ' }),
+    });
     const body = (await response.json()) as { errors: { message: string }[] };
     expect(response.status).toBe(400);
     expect(body.errors[0]!.message).toContain('Syntax Error');
+  });
+
+  it('GET /graphql serves GraphiQL to a browser', async () => {
+    const response = await gateway.yoga.fetch('http://gateway.test/graphql', { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('GraphiQL');
   });
 });
 

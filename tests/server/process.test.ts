@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,12 +53,19 @@ function stop({ child }: Started, signal: NodeJS.Signals): Promise<number | null
   });
 }
 
-const viewerQuery = (url: string) =>
+const viewerQuery = (url: string, token?: string) =>
   fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ viewer { id } }' }),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query: '{ viewer { user { email } tenant { slug } role } }' }),
   });
+
+async function mintToken(email: string, tenant?: string): Promise<string> {
+  const args = ['--import', 'tsx', 'src/cli/token.ts', '--email', email, ...(tenant ? ['--tenant', tenant] : [])];
+  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  const { stdout } = await promisify(execFile)(process.execPath, args, { env: { ...inherited, DATA_DIR: dataDir } });
+  return stdout.trim();
+}
 
 describe('npm start on the embedded database', () => {
   it('serves, stops cleanly on SIGTERM, and keeps its data for the next start', async () => {
@@ -66,12 +74,22 @@ describe('npm start on the embedded database', () => {
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
     expect(await (await viewerQuery(first.url)).json()).toEqual({ data: { viewer: null } });
+    expect(first.output()).toContain('development mode');
+    const graphiql = await (await fetch(`${first.url}/graphql`, { headers: { accept: 'text/html' } })).text();
+    expect(graphiql).toMatch(/Bearer ey/);
+    const token = await mintToken('test@example.com');
+    expect(await (await viewerQuery(first.url, token)).json()).toEqual({
+      data: { viewer: { user: { email: 'test@example.com' }, tenant: { slug: 'default-organization' }, role: 'MEMBER' } },
+    });
     expect(await stop(first, 'SIGTERM')).toBe(0);
 
     const second = await start({});
     expect(second.output()).toMatch(/migrations applied 0, already applied \d+/);
     expect(second.output()).not.toContain('demo data loaded');
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    // The development secret persists too, so earlier tokens stay valid.
+    const again = await (await viewerQuery(second.url, await mintToken('test@example.com'))).json();
+    expect(again).toMatchObject({ data: { viewer: { user: { email: 'test@example.com' } } } });
     expect(await stop(second, 'SIGINT')).toBe(0);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
+import type { PrismaClient } from '../../src/db/prisma.ts';
 import { createGateway } from '../../src/server/yoga.ts';
 
 describe('GET /readyz', () => {
@@ -11,7 +12,13 @@ describe('GET /readyz', () => {
       transaction: () => Promise.reject(new Error('down')),
       close: async () => {},
     };
-    const response = await createGateway({ db: down, logging: false }).fetch('http://gateway.test/readyz');
+    const gateway = createGateway({
+      db: down,
+      prisma: {} as PrismaClient,
+      verifyToken: () => Promise.reject(new Error('unused')),
+      logging: false,
+    });
+    const response = await gateway.fetch('http://gateway.test/readyz');
     expect(response.status).toBe(503);
     expect(await response.text()).not.toContain('10.0.0.5');
   });

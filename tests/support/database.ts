@@ -3,12 +3,17 @@ import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPglite, pgliteHandles, pgliteOwner } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
+import { type PrismaClient, prismaForPglite, prismaForPool } from '../../src/db/prisma.ts';
 
 /** A freshly migrated database: `owner` for fixtures and checks, `gateway` as the API login. */
 export interface TestDatabase {
   kind: Database['kind'];
   owner: Database;
   gateway: Database;
+  /** Prisma over the gateway login. */
+  prisma: PrismaClient;
+  /** Every SQL statement Prisma sent, in order; tests clear it to count what one request costs. */
+  statements: string[];
   close(): Promise<void>;
 }
 
@@ -27,7 +32,19 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
   const pg = await openPglite();
   await migrate(pgliteOwner(pg));
   const { owner, gateway } = await pgliteHandles(pg);
-  return { kind: 'pglite', owner, gateway, close: () => owner.close() };
+  const statements: string[] = [];
+  const prisma = prismaForPglite(pg, (sql) => statements.push(sql));
+  return {
+    kind: 'pglite',
+    owner,
+    gateway,
+    prisma,
+    statements,
+    async close() {
+      await prisma.$disconnect();
+      await owner.close();
+    },
+  };
 }
 
 async function createServerDatabase(url: string, gatewayPoolSize: number): Promise<TestDatabase> {
@@ -42,11 +59,16 @@ async function createServerDatabase(url: string, gatewayPoolSize: number): Promi
   gatewayUrl.username = 'authenticator';
   gatewayUrl.password = process.env.AUTHENTICATOR_PASSWORD ?? '';
   const gateway = openPostgres(gatewayUrl.toString(), { max: gatewayPoolSize });
+  const statements: string[] = [];
+  const prisma = prismaForPool(gateway.pool, (sql) => statements.push(sql));
   return {
     kind: 'postgres',
     owner,
     gateway,
+    prisma,
+    statements,
     async close() {
+      await prisma.$disconnect();
       await gateway.close();
       await owner.close();
       await admin.query(`drop database if exists ${name} with (force)`);

@@ -1,0 +1,92 @@
+import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import { API_ROLES, type ApiRole, type RequestClaims } from '../db/claims.ts';
+import { AuthError } from './errors.ts';
+
+export interface VerifierOptions {
+  /** Supabase's legacy shared secret: HS256 tokens. */
+  hsSecret?: string;
+  /** A JWKS endpoint: ES256 and RS256 tokens, cached and re-fetched on an unknown kid. */
+  jwksUrl?: URL;
+  issuer?: string;
+  audience: string;
+  /** Seconds of clock skew tolerated on exp and nbf. */
+  clockToleranceSeconds?: number;
+  /** Injected in tests to freeze time. */
+  currentDate?: () => Date;
+}
+
+export type TokenVerifier = (token: string) => Promise<RequestClaims>;
+
+const ASYMMETRIC = ['ES256', 'RS256'];
+
+/**
+ * Verifies a Supabase Auth JWT and returns its claims. Every refusal is an AuthError whose
+ * message says what was wrong, never a 500.
+ */
+export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
+  const secret = options.hsSecret ? new TextEncoder().encode(options.hsSecret) : undefined;
+  const jwks = options.jwksUrl ? createRemoteJWKSet(options.jwksUrl, { cooldownDuration: 30_000 }) : undefined;
+  if (!secret && !jwks) throw new Error('a token verifier needs SUPABASE_JWT_SECRET or a JWKS URL');
+
+  return async (token) => {
+    const alg = algorithmOf(token);
+    const verifyOptions = {
+      issuer: options.issuer,
+      audience: options.audience,
+      clockTolerance: options.clockToleranceSeconds ?? 5,
+      currentDate: options.currentDate?.(),
+    };
+    try {
+      let payload: JWTPayload;
+      if (alg === 'HS256' && secret) {
+        ({ payload } = await jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] }));
+      } else if (ASYMMETRIC.includes(alg) && jwks) {
+        ({ payload } = await jwtVerify(token, jwks, { ...verifyOptions, algorithms: ASYMMETRIC }));
+      } else {
+        const accepted = [...(secret ? ['HS256'] : []), ...(jwks ? ASYMMETRIC : [])].join(', ');
+        throw new AuthError(`token algorithm ${alg} is not accepted here; accepted: ${accepted}`);
+      }
+      return toClaims(payload);
+    } catch (error) {
+      throw asAuthError(error);
+    }
+  };
+}
+
+function algorithmOf(token: string): string {
+  try {
+    const { alg } = decodeProtectedHeader(token);
+    if (typeof alg !== 'string') throw new Error('no alg');
+    return alg;
+  } catch {
+    throw new AuthError('the bearer token is not a well-formed JWT');
+  }
+}
+
+function toClaims(payload: JWTPayload): RequestClaims {
+  const role = payload.role ?? 'authenticated';
+  if (!API_ROLES.includes(role as ApiRole)) {
+    throw new AuthError(`token claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+  }
+  if (role !== 'anon' && typeof payload.sub !== 'string') {
+    throw new AuthError('token has no "sub" claim');
+  }
+  return { ...payload, role } as RequestClaims;
+}
+
+// jose's error classes map one to one onto messages a client can act on.
+function asAuthError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  if (error instanceof errors.JWTExpired) return new AuthError('token has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return new AuthError('token is not yet valid');
+    return new AuthError(`token claim "${error.claim}" is invalid: ${error.reason}`);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthError('token signature is invalid');
+  if (error instanceof errors.JWKSNoMatchingKey) return new AuthError('token was signed by an unknown key');
+  if (error instanceof errors.JOSEAlgNotAllowed) return new AuthError('token algorithm is not accepted here');
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError) {
+    return new AuthError(`token could not be verified (${error.code})`);
+  }
+  return new AuthError('token could not be verified');
+}

@@ -1,0 +1,32 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+
+export type { Prisma } from '../generated/prisma/client.ts';
+export { PrismaClient };
+
+/** Called once per SQL statement Prisma sends; used to count statements per request. */
+export type StatementListener = (sql: string) => void;
+
+function create(adapter: PrismaPg | PrismaPGlite, onStatement?: StatementListener): PrismaClient {
+  // api_keys.key_hash is not granted to `authenticated`: queries on ApiKey must `select`
+  // their columns, or the database refuses them (loudly, never leaking the hash).
+  const client = new PrismaClient({
+    adapter,
+    log: onStatement ? [{ emit: 'event', level: 'query' }] : [],
+  });
+  if (onStatement) client.$on('query' as never, (event: { query: string }) => onStatement(event.query));
+  return client;
+}
+
+/** Prisma over the embedded database's gateway session (already `authenticator`). */
+export function prismaForPglite(pg: PGlite, onStatement?: StatementListener): PrismaClient {
+  return create(new PrismaPGlite(pg), onStatement);
+}
+
+/** Prisma over the gateway's pool, sharing its connections. */
+export function prismaForPool(pool: pg.Pool, onStatement?: StatementListener): PrismaClient {
+  return create(new PrismaPg(pool), onStatement);
+}

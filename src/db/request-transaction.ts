@@ -1,0 +1,96 @@
+import type { RequestClaims } from './claims.ts';
+import { claimStatement } from './claims.ts';
+import type { Prisma, PrismaClient } from './prisma.ts';
+
+export type TransactionClient = Prisma.TransactionClient;
+
+export interface RequestTransactionOptions {
+  /** Longest a request may hold its connection, in milliseconds. */
+  timeoutMs?: number;
+  /** Longest to wait for a connection from the pool, in milliseconds. */
+  maxWaitMs?: number;
+}
+
+// Thrown inside Prisma's transaction callback to make it roll back, then swallowed.
+const ROLLBACK = Symbol('rollback');
+
+/**
+ * The one transaction of a GraphQL operation. Opened on first use, so an operation that
+ * never touches the database holds no connection; its first statement applies the caller's
+ * claims; finish() commits or rolls back. Mutations run in savepoints so one failed
+ * mutation leaves nothing behind without undoing the others of the same operation.
+ */
+export class RequestTransaction {
+  private client?: Promise<TransactionClient>;
+  private settled?: Promise<void>;
+  private decide?: (outcome: 'commit' | 'rollback') => void;
+  private readOnly = false;
+  private savepoints = 0;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    readonly claims: RequestClaims,
+    private readonly options: RequestTransactionOptions = {},
+  ) {}
+
+  get isOpen(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Must be called before the first statement; queries and subscriptions never write. */
+  setReadOnly(readOnly: boolean): void {
+    if (this.client) throw new Error('setReadOnly must be called before the transaction opens');
+    this.readOnly = readOnly;
+  }
+
+  get(): Promise<TransactionClient> {
+    this.client ??= this.open();
+    return this.client;
+  }
+
+  private open(): Promise<TransactionClient> {
+    const { sql, params } = claimStatement(this.claims, { readOnly: this.readOnly });
+    const decided = new Promise<'commit' | 'rollback'>((resolve) => (this.decide = resolve));
+    return new Promise<TransactionClient>((resolveClient, rejectClient) => {
+      let opened = false;
+      this.settled = this.prisma
+        .$transaction(
+          async (tx) => {
+            await tx.$queryRawUnsafe(sql, ...params);
+            opened = true;
+            resolveClient(tx);
+            if ((await decided) === 'rollback') throw ROLLBACK;
+          },
+          { timeout: this.options.timeoutMs ?? 30_000, maxWait: this.options.maxWaitMs ?? 10_000 },
+        )
+        .catch((error: unknown) => {
+          if (error === ROLLBACK) return;
+          // Before opening, the error belongs to whoever asked for the client; after, to finish().
+          if (!opened) return rejectClient(error);
+          throw error;
+        });
+    });
+  }
+
+  /** Runs fn in a savepoint: rolled back to it if fn throws, released otherwise. */
+  async inSavepoint<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
+    const tx = await this.get();
+    const name = `mutation_${++this.savepoints}`;
+    await tx.$executeRawUnsafe(`savepoint ${name}`);
+    try {
+      const result = await fn(tx);
+      await tx.$executeRawUnsafe(`release savepoint ${name}`);
+      return result;
+    } catch (error) {
+      await tx.$executeRawUnsafe(`rollback to savepoint ${name}`);
+      throw error;
+    }
+  }
+
+  /** Commits (or rolls back) and waits for it; a no-op when the transaction never opened. */
+  async finish(outcome: 'commit' | 'rollback'): Promise<void> {
+    if (!this.client) return;
+    this.decide?.(outcome);
+    await this.settled;
+  }
+}

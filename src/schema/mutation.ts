@@ -1,0 +1,33 @@
+import type { GatewayContext } from '../context.ts';
+import type { TransactionClient } from '../db/request-transaction.ts';
+import { DomainError, toDomainError } from '../errors.ts';
+
+/**
+ * Runs a mutation's writes in a savepoint of the request transaction: on any failure they
+ * are undone, and a database refusal becomes the DomainError the result union reports.
+ */
+export async function runMutation<T>(ctx: GatewayContext, fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.transaction.inSavepoint(fn);
+  } catch (error) {
+    throw toDomainError(error) ?? error;
+  }
+}
+
+/** The signed-in caller's user id, or UNAUTHENTICATED. */
+export function requireUserId(ctx: GatewayContext): string {
+  if (ctx.claims.role !== 'authenticated' || typeof ctx.claims.sub !== 'string') {
+    throw new DomainError('UNAUTHENTICATED', 'sign in to do this');
+  }
+  return ctx.claims.sub;
+}
+
+/** The active tenant the database agrees the caller belongs to, or FORBIDDEN. */
+export async function requireTenantId(ctx: GatewayContext): Promise<string> {
+  requireUserId(ctx);
+  const { tenantId } = await ctx.loaders.caller();
+  if (!tenantId) {
+    throw new DomainError('FORBIDDEN', 'no active tenant: the token names no tenant you belong to (see X-Tenant-Id)');
+  }
+  return tenantId;
+}

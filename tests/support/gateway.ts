@@ -1,0 +1,67 @@
+import { SignJWT } from 'jose';
+import { createTokenVerifier } from '../../src/auth/verifier.ts';
+import { createGateway } from '../../src/server/yoga.ts';
+import type { TestDatabase } from './database.ts';
+import type { WorldUser } from './world.ts';
+
+export const TEST_SECRET = 'a-test-only-hs256-secret-of-at-least-32-chars';
+export const TEST_ISSUER = 'https://project.supabase.test/auth/v1';
+
+/** A token as Supabase Auth issues it, signed with the test secret. */
+export function tokenFor(user: WorldUser, tenantId?: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT({
+    role: 'authenticated',
+    email: user.email,
+    app_metadata: tenantId ? { tenant_id: tenantId } : {},
+    user_metadata: {},
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(user.id)
+    .setIssuer(TEST_ISSUER)
+    .setAudience('authenticated')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(TEST_SECRET));
+}
+
+export interface GraphQLResponse<Data = Record<string, unknown>> {
+  status: number;
+  body: { data?: Data | null; errors?: { message: string; path?: string[]; extensions?: { code?: string } }[] };
+}
+
+/** The gateway over a test database, driven through yoga.fetch as a client would. */
+export function createTestGateway(db: TestDatabase) {
+  const yoga = createGateway({
+    db: db.gateway,
+    prisma: db.prisma,
+    verifyToken: createTokenVerifier({ hsSecret: TEST_SECRET, issuer: TEST_ISSUER, audience: 'authenticated' }),
+    logging: false,
+  });
+
+  async function graphql<Data = Record<string, unknown>>(
+    query: string,
+    options: { variables?: Record<string, unknown>; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<GraphQLResponse<Data>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const response = await yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables: options.variables }),
+    });
+    return { status: response.status, body: (await response.json()) as GraphQLResponse<Data>['body'] };
+  }
+
+  /** graphql() as the given user in the given tenant. */
+  async function as<Data = Record<string, unknown>>(
+    user: WorldUser,
+    tenantId: string | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+  ) {
+    return graphql<Data>(query, { variables, token: await tokenFor(user, tenantId) });
+  }
+
+  return { yoga, graphql, as };
+}
