@@ -19,13 +19,16 @@ export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
   AuthScopes: { signedIn: boolean; tenantRole: TenantRole };
   DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: true;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ErrorsPlugin, ValidationPlugin, DataloaderPlugin],
+  defaultInputFieldRequiredness: true,
+  // Errors first, so refusals from scope-auth and validation become typed mutation results.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, DataloaderPlugin],
   prisma: {
     client: (ctx) => ctx.prisma,
     dmmf: getDatamodel(),
@@ -48,7 +51,8 @@ export const builder = new SchemaBuilder<{
         ? new DomainError('FORBIDDEN', 'your role in the active tenant does not allow this')
         : new DomainError('UNAUTHENTICATED', 'sign in to do this'),
   },
-  errors: { defaultTypes: [DomainError] },
+  // Input validation runs before authorization; its messages reveal nothing about stored data.
+  errors: { defaultTypes: [DomainError], unsafelyHandleInputErrors: true },
   validation: {
     validationError: (result) =>
       new DomainError(

@@ -1,4 +1,5 @@
 import type { GatewayContext } from '../context.ts';
+import { guardTransactionClient } from '../db/request-client.ts';
 import type { TransactionClient } from '../db/request-transaction.ts';
 import { DomainError, toDomainError } from '../errors.ts';
 
@@ -8,7 +9,7 @@ import { DomainError, toDomainError } from '../errors.ts';
  */
 export async function runMutation<T>(ctx: GatewayContext, fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
   try {
-    return await ctx.transaction.inSavepoint(fn);
+    return await ctx.transaction.inSavepoint((tx) => fn(guardTransactionClient(tx)));
   } catch (error) {
     throw toDomainError(error) ?? error;
   }

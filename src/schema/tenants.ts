@@ -10,6 +10,8 @@ const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowerca
 
 builder.prismaNode('Tenant', {
   id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
   fields: (t) => ({
     name: t.exposeString('name'),
     slug: t.exposeString('slug'),
@@ -26,6 +28,8 @@ builder.prismaNode('Tenant', {
 export const TenantMemberRef = builder.prismaNode('TenantUser', {
   name: 'TenantMember',
   id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
   fields: (t) => ({
     role: t.expose('role', { type: TenantRoleEnum }),
     user: t.relation('user'),
@@ -36,6 +40,8 @@ export const TenantMemberRef = builder.prismaNode('TenantUser', {
 
 builder.prismaNode('TenantSetting', {
   id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
   fields: (t) => ({
     key: t.exposeString('key'),
     value: t.expose('value', { type: 'JSON' }),

@@ -6,6 +6,8 @@ export const UserRoleEnum = builder.enumType('UserRole', { values: ['USER', 'ADM
 
 builder.prismaNode('User', {
   id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
   description: 'A person: yourself, or someone who shares a tenant with you.',
   fields: (t) => ({
     email: t.exposeString('email', { nullable: true }),

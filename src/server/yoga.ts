@@ -42,6 +42,7 @@ export function createGateway({ db, prisma, verifyToken, logging = true, graphiq
         if (original instanceof DomainError) {
           return new GraphQLError(original.message, { extensions: { code: original.code } });
         }
+        if (process.env.GATEWAY_DEBUG_ERRORS) console.error(original);
         const masked = defaultMaskError(error, message, isDev);
         return masked instanceof GraphQLError && !masked.extensions.code
           ? new GraphQLError(masked.message, { extensions: { ...masked.extensions, code: 'INTERNAL' } })
