@@ -11,6 +11,7 @@ export async function runMutation<T>(ctx: GatewayContext, fn: (tx: TransactionCl
   try {
     return await ctx.transaction.inSavepoint((tx) => fn(guardTransactionClient(tx)));
   } catch (error) {
+    if (process.env.GATEWAY_DEBUG_ERRORS) console.error(error);
     throw toDomainError(error) ?? error;
   }
 }
