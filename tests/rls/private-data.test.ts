@@ -43,7 +43,7 @@ describe('conversations and messages', () => {
     ] as const) {
       expect(await read(user, tenantId)).toEqual([[], []]);
     }
-    expect(await sqlState(as(db.gateway, ANON, 'select id from public.messages'))).toBe('42501');
+    expect(await as(db.gateway, ANON, 'select id from public.messages')).toEqual([]);
   });
 
   it('nobody writes into someone else’s conversation', async () => {
@@ -172,5 +172,19 @@ describe('posts', () => {
       published,
     ]);
     expect(foreignWrite).toEqual([]);
+  });
+});
+
+describe('anonymous reads', () => {
+  it('find no row in any table but published posts, and never an API key hash', async () => {
+    const { rows } = await db.owner.query<{ table_name: string }>(
+      "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not in ('posts', 'api_keys')",
+    );
+    expect(rows.length).toBeGreaterThan(15);
+    for (const { table_name } of rows) {
+      expect(await as(db.gateway, ANON, `select * from public.${table_name}`), table_name).toEqual([]);
+    }
+    expect(await as(db.gateway, ANON, 'select id from public.api_keys')).toEqual([]);
+    expect(await sqlState(as(db.gateway, ANON, 'select key_hash from public.api_keys'))).toBe('42501');
   });
 });

@@ -25,7 +25,7 @@ describe('tenants', () => {
       { id: world.a.id },
     ]);
     expect(await as(db.gateway, claimsOf(world.outsider, world.a.id), 'select id from public.tenants')).toEqual([]);
-    expect(await sqlState(as(db.gateway, ANON, 'select id from public.tenants'))).toBe('42501');
+    expect(await as(db.gateway, ANON, 'select id from public.tenants')).toEqual([]);
   });
 
   it('OWNER and ADMIN rename the active tenant; MEMBER, VIEWER and other tenants cannot', async () => {
@@ -227,7 +227,7 @@ describe('users', () => {
     expect(ids(seen)).toEqual(ids(truth.rows));
     expect(ids(seen)).not.toContain(world.b.member.id);
     expect(await as(db.gateway, claimsOf(world.outsider), 'select id from public.users')).toEqual([{ id: world.outsider.id }]);
-    expect(await sqlState(as(db.gateway, ANON, 'select id from public.users'))).toBe('42501');
+    expect(await as(db.gateway, ANON, 'select id from public.users')).toEqual([]);
   });
 
   it('a user updates only their own name and avatar', async () => {
