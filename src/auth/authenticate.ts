@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import { type RequestClaims, withClaims } from '../db/claims.ts';
 import type { Database } from '../db/database.ts';
 import { hashApiKey, isApiKey } from './api-keys.ts';
@@ -19,9 +20,12 @@ export interface AuthenticatorOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** An HTTP-level refusal: graphql-yoga answers with this status and the code in extensions. */
+/**
+ * An HTTP-level refusal: graphql-yoga answers with this status and the code in extensions. Built
+ * with yoga's createGraphQLError so yoga recognises it even where graphql is loaded twice.
+ */
 function refuse(status: number, code: string, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status } } });
+  return createGraphQLError(message, { extensions: { code, http: { status } } });
 }
 
 /**
@@ -54,7 +58,10 @@ export function createAuthenticator({ verifyToken, db }: AuthenticatorOptions) {
       if (credential !== undefined) throw refuse(401, 'UNAUTHENTICATED', 'send either Authorization or x-api-key, not both');
       credential = apiKeyHeader.trim();
     }
-    if (credential === undefined) return { claims: { role: 'anon' }, via: 'anonymous' };
+    // Through selectTenant too: X-Tenant-Id without credentials is refused, not silently ignored.
+    if (credential === undefined) {
+      return selectTenant({ claims: { role: 'anon' }, via: 'anonymous' }, request.headers.get('x-tenant-id'));
+    }
 
     let caller: Caller;
     try {

@@ -1,5 +1,5 @@
-import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import { createGraphQLError, createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import { createContext, type GatewayContext } from '../context.ts';
@@ -38,14 +38,19 @@ export function createGateway({ db, prisma, verifyToken, logging = true, graphiq
     // Domain errors reach the client with their code; anything else is an opaque INTERNAL.
     maskedErrors: {
       maskError(error, message, isDev) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
+        const original = isGraphQLError(error) ? error.originalError : error;
         if (original instanceof DomainError) {
-          return new GraphQLError(original.message, { extensions: { code: original.code } });
+          return createGraphQLError(original.message, { extensions: { code: original.code } });
+        }
+        // Pothos refuses a malformed or wrong-type global id with this; the message names both.
+        if (original instanceof Error && original.name === 'PothosValidationError') {
+          return createGraphQLError(original.message, { extensions: { code: 'VALIDATION_FAILED' } });
         }
         if (process.env.GATEWAY_DEBUG_ERRORS) console.error(original);
         const masked = defaultMaskError(error, message, isDev);
-        return masked instanceof GraphQLError && !masked.extensions.code
-          ? new GraphQLError(masked.message, { extensions: { ...masked.extensions, code: 'INTERNAL' } })
+        const code = isGraphQLError(masked) ? masked.extensions.code : undefined;
+        return isGraphQLError(masked) && (!code || code === 'INTERNAL_SERVER_ERROR')
+          ? createGraphQLError(masked.message, { extensions: { ...masked.extensions, code: 'INTERNAL' } })
           : masked;
       },
     },
@@ -68,3 +73,11 @@ export function createGateway({ db, prisma, verifyToken, logging = true, graphiq
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
+
+/**
+ * graphql can be loaded twice (its CJS and ESM builds, as under vitest), so errors are told by
+ * name, not instanceof; new ones come from yoga's createGraphQLError, the class yoga itself checks.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
+}
