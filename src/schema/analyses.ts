@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Prisma } from '../db/prisma.ts';
+import { DomainError } from '../errors.ts';
+import type { AnalysisStatus } from '../generated/prisma/enums.ts';
+import { builder } from './builder.ts';
+import { ANALYSIS_CREDIT_COST, paidRequestText, pricedValues, spendCredits } from './credits.ts';
+import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { ProjectRef } from './projects.ts';
+
+export const AnalysisTypeEnum = builder.enumType('AnalysisType', { values: pricedValues(ANALYSIS_CREDIT_COST) });
+export const AnalysisStatusEnum = builder.enumType('AnalysisStatus', {
+  values: ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED'] as const,
+});
+
+export const AnalysisRef = builder.prismaNode('Analysis', {
+  id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
+  fields: (t) => ({
+    type: t.expose('type', { type: AnalysisTypeEnum }),
+    input: t.exposeString('input'),
+    result: t.expose('result', { type: 'JSON', nullable: true }),
+    confidence: t.exposeFloat('confidence', { nullable: true }),
+    status: t.expose('status', { type: AnalysisStatusEnum }),
+    model: t.exposeString('model', { nullable: true }),
+    processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    creditsCost: t.exposeInt('creditsCost'),
+    metadata: t.expose('metadata', { type: 'JSON' }),
+    project: t.relation('project', { nullable: true }),
+    requestedBy: t.relation('user'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectField(ProjectRef, 'analyses', (t) =>
+  t.relatedConnection('analyses', {
+    cursor: 'id',
+    totalCount: true,
+    ...PAGE,
+    description: 'Analyses linked to this project, newest first.',
+    query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
+  }),
+);
+
+const AnalysisOrderField = builder.enumType('AnalysisOrderField', { values: ['CREATED_AT', 'UPDATED_AT', 'CONFIDENCE'] as const });
+const ORDER_COLUMN = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', CONFIDENCE: 'confidence' } as const;
+
+const AnalysisFilter = builder.inputType('AnalysisFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [AnalysisStatusEnum], required: false }),
+    type: t.field({ type: [AnalysisTypeEnum], required: false }),
+    projectId: t.globalID({ for: ProjectRef, required: false }),
+    createdAt: t.field({ type: DateRangeInput, required: false }),
+    search: t.string({ required: false, validate: searchText, description: 'Matches the input text.' }),
+  }),
+});
+
+builder.queryField('analyses', (t) =>
+  t.prismaConnection({
+    type: 'Analysis',
+    cursor: 'id',
+    ...PAGE,
+    description: 'Analyses of the active tenant.',
+    // anon holds no grant on the table: refuse in words rather than with a masked 42501.
+    authScopes: { signedIn: true },
+    args: {
+      filter: t.arg({ type: AnalysisFilter, required: false }),
+      orderBy: t.arg({ type: AnalysisOrderField, required: true, defaultValue: 'CREATED_AT' }),
+      direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
+    },
+    resolve: (query, _root, { filter, orderBy, direction }, ctx) =>
+      ctx.prisma.analysis.findMany({
+        ...query,
+        where: analysisWhere(filter),
+        orderBy: [analysisOrder(orderBy, direction === 'ASC' ? 'asc' : 'desc'), { id: 'asc' }],
+      }),
+    totalCount: (_connection, { filter }, ctx) => ctx.prisma.analysis.count({ where: analysisWhere(filter) }),
+  }),
+);
+
+function analysisOrder(field: keyof typeof ORDER_COLUMN, sort: 'asc' | 'desc'): Prisma.AnalysisOrderByWithRelationInput {
+  // Unscored analyses go last either way: "most confident first" should not open with nulls.
+  return field === 'CONFIDENCE' ? { confidence: { sort, nulls: 'last' } } : { [ORDER_COLUMN[field]]: sort };
+}
+
+function analysisWhere(filter: typeof AnalysisFilter.$inferInput | null | undefined): Prisma.AnalysisWhereInput {
+  return {
+    status: filter?.status ? { in: filter.status } : undefined,
+    type: filter?.type ? { in: filter.type } : undefined,
+    projectId: filter?.projectId?.id,
+    createdAt: dateRange(filter?.createdAt),
+    input: filter?.search ? contains(filter.search) : undefined,
+  };
+}
+
+const modelName = z.string().trim().min(1).max(200);
+
+builder.mutationField('requestAnalysis', (t) =>
+  t.prismaField({
+    type: 'Analysis',
+    description: 'Spends the type\'s credits and queues a PENDING analysis, both or neither (MEMBER and up).',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('RequestAnalysisInput', {
+          fields: (f) => ({
+            type: f.field({ type: AnalysisTypeEnum }),
+            input: f.string({ validate: paidRequestText, description: 'The text to analyse, 1 to 100000 characters, kept as sent.' }),
+            projectId: f.globalID({ for: ProjectRef, required: false }),
+            model: f.string({ required: false, validate: modelName }),
+            metadata: f.field({ type: 'JSON', required: false }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'analysis' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      const userId = requireUserId(ctx);
+      const tenantId = await requireTenantId(ctx);
+      const creditsCost = ANALYSIS_CREDIT_COST[input.type];
+      // Chosen here so the ledger entry can name the analysis it paid for.
+      const id = randomUUID();
+      return runMutation(ctx, async (tx) => {
+        await spendCredits(tx, creditsCost, `analysis:${input.type}`, { analysisId: id, type: input.type });
+        return tx.analysis.create({
+          ...query,
+          data: {
+            id,
+            tenantId,
+            userId,
+            projectId: input.projectId?.id,
+            type: input.type,
+            input: input.input,
+            model: input.model ?? undefined,
+            creditsCost,
+            metadata: (input.metadata ?? {}) as never,
+          },
+        });
+      });
+    },
+  }),
+);
+
+/** The only moves the database's guard_analysis_status trigger allows, checked first for a clear message. */
+const NEXT_STATUSES: Record<AnalysisStatus, readonly AnalysisStatus[]> = {
+  PENDING: ['PROCESSING'],
+  PROCESSING: ['COMPLETED', 'FAILED'],
+  COMPLETED: [],
+  FAILED: [],
+};
+
+builder.mutationField('updateAnalysisStatus', (t) =>
+  t.prismaField({
+    type: 'Analysis',
+    description: 'Moves an analysis PENDING -> PROCESSING -> COMPLETED | FAILED; its creator or ADMIN and up.',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      id: t.arg.globalID({ for: AnalysisRef, required: true }),
+      input: t.arg({
+        required: true,
+        type: builder.inputType('UpdateAnalysisStatusInput', {
+          fields: (f) => ({
+            status: f.field({ type: AnalysisStatusEnum }),
+            result: f.field({ type: 'JSON', required: false }),
+            confidence: f.float({ required: false, validate: z.number().min(0).max(1) }),
+            model: f.string({ required: false, validate: modelName }),
+            processingTimeMs: f.int({ required: false, validate: z.number().int().min(0) }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'analysis' } },
+    resolve: (query, _root, { id, input }, ctx) =>
+      runMutation(ctx, async (tx) => {
+        const current = await tx.analysis.findUnique({ where: { id: id.id }, select: { status: true } });
+        if (!current) throw new DomainError('NOT_FOUND', 'no such analysis is visible to you');
+        const allowed = NEXT_STATUSES[current.status];
+        if (!allowed.includes(input.status)) {
+          throw new DomainError(
+            'INVALID_TRANSITION',
+            `analysis status cannot move from ${current.status} to ${input.status}; expected ${allowed.join(' or ') || 'no further change'}`,
+          );
+        }
+        return tx.analysis.update({
+          ...query,
+          where: { id: id.id },
+          data: {
+            status: input.status,
+            result: (input.result ?? undefined) as never,
+            confidence: input.confidence ?? undefined,
+            model: input.model ?? undefined,
+            processingTimeMs: input.processingTimeMs ?? undefined,
+          },
+        });
+      }),
+  }),
+);

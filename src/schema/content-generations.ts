@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Prisma } from '../db/prisma.ts';
+import { DomainError } from '../errors.ts';
+import type { GenerationStatus } from '../generated/prisma/enums.ts';
+import { builder } from './builder.ts';
+import { GENERATION_CREDIT_COST, paidRequestText, pricedValues, spendCredits } from './credits.ts';
+import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { ProjectRef } from './projects.ts';
+
+export const GenerationTypeEnum = builder.enumType('GenerationType', { values: pricedValues(GENERATION_CREDIT_COST) });
+export const GenerationStatusEnum = builder.enumType('GenerationStatus', {
+  values: ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED'] as const,
+});
+
+export const ContentGenerationRef = builder.prismaNode('ContentGeneration', {
+  id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
+  fields: (t) => ({
+    type: t.expose('type', { type: GenerationTypeEnum }),
+    prompt: t.exposeString('prompt'),
+    output: t.exposeString('output', { nullable: true }),
+    model: t.exposeString('model', { nullable: true }),
+    tokensUsed: t.exposeInt('tokensUsed', { nullable: true }),
+    creditsCost: t.exposeInt('creditsCost'),
+    processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    qualityScore: t.exposeFloat('qualityScore', { nullable: true }),
+    status: t.expose('status', { type: GenerationStatusEnum }),
+    metadata: t.expose('metadata', { type: 'JSON' }),
+    project: t.relation('project', { nullable: true }),
+    requestedBy: t.relation('user'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectField(ProjectRef, 'contentGenerations', (t) =>
+  t.relatedConnection('contentGenerations', {
+    cursor: 'id',
+    totalCount: true,
+    ...PAGE,
+    description: 'Content generations linked to this project, newest first.',
+    query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
+  }),
+);
+
+const ContentGenerationFilter = builder.inputType('ContentGenerationFilter', {
+  fields: (t) => ({
+    type: t.field({ type: [GenerationTypeEnum], required: false }),
+    status: t.field({ type: [GenerationStatusEnum], required: false }),
+    projectId: t.globalID({ for: ProjectRef, required: false }),
+    createdAt: t.field({ type: DateRangeInput, required: false }),
+    search: t.string({ required: false, validate: searchText, description: 'Matches the prompt.' }),
+  }),
+});
+
+function generationWhere(filter: typeof ContentGenerationFilter.$inferInput | null | undefined): Prisma.ContentGenerationWhereInput {
+  return {
+    type: filter?.type ? { in: filter.type } : undefined,
+    status: filter?.status ? { in: filter.status } : undefined,
+    projectId: filter?.projectId?.id,
+    createdAt: dateRange(filter?.createdAt),
+    prompt: filter?.search ? contains(filter.search) : undefined,
+  };
+}
+
+builder.queryField('contentGenerations', (t) =>
+  t.prismaConnection({
+    type: 'ContentGeneration',
+    cursor: 'id',
+    ...PAGE,
+    description: 'Content generations of the active tenant, newest first.',
+    // anon holds no grant on the table: refuse in words rather than with a masked 42501.
+    authScopes: { signedIn: true },
+    args: { filter: t.arg({ type: ContentGenerationFilter, required: false }) },
+    resolve: (query, _root, { filter }, ctx) =>
+      ctx.prisma.contentGeneration.findMany({
+        ...query,
+        where: generationWhere(filter),
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      }),
+    totalCount: (_connection, { filter }, ctx) => ctx.prisma.contentGeneration.count({ where: generationWhere(filter) }),
+  }),
+);
+
+builder.mutationField('requestContentGeneration', (t) =>
+  t.prismaField({
+    type: 'ContentGeneration',
+    description: 'Spends the type\'s credits and queues a PENDING generation, both or neither (MEMBER and up).',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('RequestContentGenerationInput', {
+          fields: (f) => ({
+            type: f.field({ type: GenerationTypeEnum }),
+            prompt: f.string({ validate: paidRequestText, description: 'What to generate, 1 to 100000 characters, kept as sent.' }),
+            projectId: f.globalID({ for: ProjectRef, required: false }),
+            model: f.string({ required: false, validate: z.string().trim().min(1).max(200) }),
+            metadata: f.field({ type: 'JSON', required: false }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'contentGeneration' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      const userId = requireUserId(ctx);
+      const tenantId = await requireTenantId(ctx);
+      const creditsCost = GENERATION_CREDIT_COST[input.type];
+      // Chosen here so the ledger entry can name the generation it paid for.
+      const id = randomUUID();
+      return runMutation(ctx, async (tx) => {
+        await spendCredits(tx, creditsCost, `generation:${input.type}`, { contentGenerationId: id, type: input.type });
+        return tx.contentGeneration.create({
+          ...query,
+          data: {
+            id,
+            tenantId,
+            userId,
+            projectId: input.projectId?.id,
+            type: input.type,
+            prompt: input.prompt,
+            model: input.model ?? undefined,
+            creditsCost,
+            metadata: (input.metadata ?? {}) as never,
+          },
+        });
+      });
+    },
+  }),
+);
+
+const UNFINISHED: GenerationStatus[] = ['PENDING', 'PROCESSING'];
+
+builder.mutationField('completeContentGeneration', (t) =>
+  t.prismaField({
+    type: 'ContentGeneration',
+    description: 'Records the outcome of a PENDING or PROCESSING generation; its creator or ADMIN and up.',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      id: t.arg.globalID({ for: ContentGenerationRef, required: true }),
+      input: t.arg({
+        required: true,
+        type: builder.inputType('CompleteContentGenerationInput', {
+          fields: (f) => ({
+            status: f.field({
+              type: GenerationStatusEnum,
+              validate: z.enum(['COMPLETED', 'FAILED'], { error: (issue) => `expected COMPLETED or FAILED, got ${String(issue.input)}` }),
+            }),
+            output: f.string({ required: false, validate: z.string().max(1_000_000) }),
+            tokensUsed: f.int({ required: false, validate: z.number().int().min(0) }),
+            qualityScore: f.float({ required: false, validate: z.number().min(0).max(1) }),
+            processingTimeMs: f.int({ required: false, validate: z.number().int().min(0) }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'contentGeneration' } },
+    resolve: (query, _root, { id, input }, ctx) =>
+      runMutation(ctx, async (tx) => {
+        // Conditional on the status, so two concurrent completions cannot both win.
+        const { count } = await tx.contentGeneration.updateMany({
+          where: { id: id.id, status: { in: UNFINISHED } },
+          data: {
+            status: input.status,
+            output: input.output ?? undefined,
+            tokensUsed: input.tokensUsed ?? undefined,
+            qualityScore: input.qualityScore ?? undefined,
+            processingTimeMs: input.processingTimeMs ?? undefined,
+          },
+        });
+        if (count === 0) {
+          const current = await tx.contentGeneration.findUnique({ where: { id: id.id }, select: { status: true } });
+          if (current && !UNFINISHED.includes(current.status)) {
+            throw new DomainError(
+              'INVALID_TRANSITION',
+              `content generation is already ${current.status}; expected PENDING or PROCESSING to complete it`,
+            );
+          }
+          // Invisible, or visible but neither yours nor yours to administer: RLS filtered the update.
+          throw new DomainError('NOT_FOUND', 'no such content generation is visible to you for writing');
+        }
+        return tx.contentGeneration.findUniqueOrThrow({ ...query, where: { id: id.id } });
+      }),
+  }),
+);
