@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { builder } from './builder.ts';
+import type { Prisma } from '../db/prisma.ts';
+import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { ProjectRef } from './projects.ts';
+
+export const UploadStatusEnum = builder.enumType('UploadStatus', {
+  values: ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'DELETED'] as const,
+});
+
+export const UploadRef = builder.prismaNode('Upload', {
+  id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
+  fields: (t) => ({
+    filename: t.exposeString('filename'),
+    originalName: t.exposeString('originalName'),
+    path: t.exposeString('path'),
+    // A bigint column, but GraphQL Int is 32-bit; Float holds whole numbers exactly up to 2^53 bytes.
+    sizeBytes: t.float({ resolve: (upload) => Number(upload.sizeBytes) }),
+    mimeType: t.exposeString('mimeType'),
+    status: t.expose('status', { type: UploadStatusEnum }),
+    metadata: t.expose('metadata', { type: 'JSON' }),
+    processedAt: t.expose('processedAt', { type: 'DateTime', nullable: true }),
+    project: t.relation('project', { nullable: true }),
+    uploadedBy: t.relation('user'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectField(ProjectRef, 'uploads', (t) =>
+  t.relatedConnection('uploads', {
+    cursor: 'id',
+    totalCount: true,
+    description: 'Files uploaded to this project, newest first.',
+    query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
+  }),
+);
+
+const UploadOrderField = builder.enumType('UploadOrderField', { values: ['CREATED_AT', 'SIZE', 'ORIGINAL_NAME'] as const });
+const ORDER_COLUMN = { CREATED_AT: 'createdAt', SIZE: 'sizeBytes', ORIGINAL_NAME: 'originalName' } as const;
+
+const mimeType = z
+  .string()
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/, {
+    error: (issue) => `expected a lowercase type/subtype such as "image/png", got ${JSON.stringify(issue.input)}`,
+  });
+
+const UploadFilter = builder.inputType('UploadFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [UploadStatusEnum], required: false }),
+    projectId: t.globalID({ required: false, for: ProjectRef }),
+    mimeTypePrefix: t.string({
+      required: false,
+      validate: z.string().min(1).max(255),
+      description: 'Matches MIME types that start with it, e.g. "image/".',
+    }),
+    createdAt: t.field({ type: DateRangeInput, required: false }),
+    search: t.string({ required: false, validate: searchText, description: 'Matches the original file name.' }),
+  }),
+});
+
+function uploadWhere(tenantId: string, filter: typeof UploadFilter.$inferInput | null | undefined): Prisma.UploadWhereInput {
+  return {
+    tenantId,
+    status: filter?.status ? { in: filter.status } : undefined,
+    projectId: filter?.projectId?.id,
+    mimeType: filter?.mimeTypePrefix ? { startsWith: filter.mimeTypePrefix.toLowerCase() } : undefined,
+    createdAt: dateRange(filter?.createdAt),
+    originalName: filter?.search ? contains(filter.search) : undefined,
+  };
+}
+
+builder.queryField('uploads', (t) =>
+  t.prismaConnection({
+    type: 'Upload',
+    cursor: 'id',
+    ...PAGE,
+    description: 'Uploads of the active tenant.',
+    args: {
+      filter: t.arg({ type: UploadFilter, required: false }),
+      orderBy: t.arg({ type: UploadOrderField, required: true, defaultValue: 'CREATED_AT' }),
+      direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
+    },
+    resolve: async (query, _root, { filter, orderBy, direction }, ctx) =>
+      ctx.prisma.upload.findMany({
+        ...query,
+        where: uploadWhere(await requireTenantId(ctx), filter),
+        orderBy: [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? 'asc' : 'desc' }, { id: 'asc' }],
+      }),
+    totalCount: async (_connection, { filter }, ctx) =>
+      ctx.prisma.upload.count({ where: uploadWhere(await requireTenantId(ctx), filter) }),
+  }),
+);
+
+const name255 = z.string().trim().min(1).max(255);
+
+builder.mutationField('registerUpload', (t) =>
+  t.prismaField({
+    type: 'Upload',
+    description: 'Records a file stored at `path` as PENDING, uploaded by you, in the active tenant (MEMBER and up).',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('RegisterUploadInput', {
+          fields: (f) => ({
+            filename: f.string({ validate: name255 }),
+            originalName: f.string({ validate: name255 }),
+            path: f.string({ validate: z.string().trim().min(1).max(1024) }),
+            sizeBytes: f.float({ validate: z.number().int().min(0).max(10 * 1024 ** 3), description: 'At most 10 GiB.' }),
+            mimeType: f.string({ validate: mimeType }),
+            projectId: f.globalID({ required: false, for: ProjectRef }),
+            metadata: f.field({ type: 'JSON', required: false }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'upload' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      const userId = requireUserId(ctx);
+      const tenantId = await requireTenantId(ctx);
+      return runMutation(ctx, (tx) =>
+        tx.upload.create({
+          ...query,
+          data: {
+            tenantId,
+            userId,
+            // The composite foreign key refuses a project of another tenant (NOT_FOUND).
+            projectId: input.projectId?.id,
+            filename: input.filename,
+            originalName: input.originalName,
+            path: input.path,
+            sizeBytes: BigInt(input.sizeBytes),
+            mimeType: input.mimeType,
+            metadata: (input.metadata ?? {}) as never,
+          },
+        }),
+      );
+    },
+  }),
+);
+
+// COMPLETED records when processing finished; going back to PENDING or PROCESSING forgets it.
+function processedAtFor(status: typeof UploadStatusEnum.$inferType): Date | null | undefined {
+  if (status === 'COMPLETED') return new Date();
+  return status === 'PENDING' || status === 'PROCESSING' ? null : undefined;
+}
+
+builder.mutationField('setUploadStatus', (t) =>
+  t.prismaField({
+    type: 'Upload',
+    description: 'Changes the status of an upload you made, or of any upload of the active tenant as ADMIN and up.',
+    authScopes: { signedIn: true },
+    args: {
+      id: t.arg.globalID({ for: UploadRef, required: true }),
+      status: t.arg({ type: UploadStatusEnum, required: true }),
+    },
+    errors: { dataField: { name: 'upload' } },
+    resolve: (query, _root, { id, status }, ctx) =>
+      runMutation(ctx, (tx) =>
+        tx.upload.update({
+          ...query,
+          where: { id: id.id },
+          data: { status, processedAt: processedAtFor(status) },
+        }),
+      ),
+  }),
+);
