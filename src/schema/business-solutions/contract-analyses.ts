@@ -1,0 +1,171 @@
+import type { Prisma } from '../../db/prisma.ts';
+import { builder } from '../builder.ts';
+import { contains, DateRangeInput, PAGE, searchText } from '../filters.ts';
+import { ProjectRef } from '../projects.ts';
+import {
+  boundedText,
+  commonWhere,
+  httpUrl,
+  jsonInput,
+  jsonUpdate,
+  listArgs,
+  listOrder,
+  longText,
+  metadataObject,
+  nonNegativeInt,
+  requestAsCaller,
+  unitInterval,
+  updateResultAsCaller,
+} from './shared.ts';
+
+export const ContractTypeEnum = builder.enumType('ContractType', {
+  values: [
+    'EMPLOYMENT',
+    'SERVICE_AGREEMENT',
+    'NDA',
+    'PARTNERSHIP',
+    'SALES_CONTRACT',
+    'LEASE_AGREEMENT',
+    'LICENSE_AGREEMENT',
+    'FRANCHISE',
+    'MERGER_ACQUISITION',
+    'OTHER',
+  ] as const,
+});
+
+export const ContractAnalysisStatusEnum = builder.enumType('ContractAnalysisStatus', {
+  values: ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'REVIEW_REQUIRED'] as const,
+});
+
+export const ContractAnalysisRef = builder.prismaNode('ContractAnalysis', {
+  id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
+  description: 'ContractWise: a contract reviewed for risks, clauses and compliance.',
+  fields: (t) => ({
+    contractTitle: t.exposeString('contractTitle'),
+    contractType: t.expose('contractType', { type: ContractTypeEnum }),
+    fileUrl: t.exposeString('fileUrl', { nullable: true }),
+    extractedText: t.exposeString('extractedText', { nullable: true }),
+    riskAssessment: t.expose('riskAssessment', { type: 'JSON', nullable: true }),
+    clauses: t.expose('clauses', { type: 'JSON', nullable: true }),
+    plainLanguage: t.expose('plainLanguage', { type: 'JSON', nullable: true }),
+    complianceCheck: t.expose('complianceCheck', { type: 'JSON', nullable: true }),
+    recommendations: t.expose('recommendations', { type: 'JSON', nullable: true }),
+    confidence: t.exposeFloat('confidence', { nullable: true }),
+    processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    status: t.expose('status', { type: ContractAnalysisStatusEnum }),
+    metadata: t.expose('metadata', { type: 'JSON' }),
+    project: t.relation('project', { nullable: true }),
+    requestedBy: t.relation('user'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const ContractAnalysisFilter = builder.inputType('ContractAnalysisFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [ContractAnalysisStatusEnum], required: false }),
+    projectId: t.globalID({ for: ProjectRef, required: false }),
+    createdAt: t.field({ type: DateRangeInput, required: false }),
+    search: t.string({ required: false, validate: searchText, description: 'Matches the contract title.' }),
+  }),
+});
+
+function contractWhere(filter: typeof ContractAnalysisFilter.$inferInput | null | undefined): Prisma.ContractAnalysisWhereInput {
+  return { ...commonWhere(filter), contractTitle: filter?.search ? contains(filter.search) : undefined };
+}
+
+builder.queryField('contractAnalyses', (t) =>
+  t.prismaConnection({
+    type: 'ContractAnalysis',
+    cursor: 'id',
+    ...PAGE,
+    description: 'Contract analyses of the active tenant.',
+    args: listArgs(t.arg, ContractAnalysisFilter),
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.contractAnalysis.findMany({ ...query, where: contractWhere(args.filter), orderBy: listOrder(args) }),
+    totalCount: (_connection, { filter }, ctx) => ctx.prisma.contractAnalysis.count({ where: contractWhere(filter) }),
+  }),
+);
+
+builder.mutationField('requestContractAnalysis', (t) =>
+  t.prismaField({
+    type: 'ContractAnalysis',
+    description: 'Queues a PENDING contract analysis in the active tenant, requested by you (MEMBER and up).',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('RequestContractAnalysisInput', {
+          fields: (f) => ({
+            contractTitle: f.string({ validate: boundedText(300) }),
+            contractType: f.field({ type: ContractTypeEnum }),
+            fileUrl: f.string({ required: false, validate: httpUrl, description: 'An http(s) URL of the contract file.' }),
+            extractedText: f.string({ required: false, validate: longText(1_000_000) }),
+            projectId: f.globalID({ for: ProjectRef, required: false }),
+            metadata: f.field({ type: 'JSON', required: false, validate: metadataObject }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'contractAnalysis' } },
+    resolve: (query, _root, { input }, ctx) =>
+      requestAsCaller(ctx, (tx, owner) =>
+        tx.contractAnalysis.create({
+          ...query,
+          data: {
+            ...owner,
+            projectId: input.projectId?.id,
+            contractTitle: input.contractTitle,
+            contractType: input.contractType,
+            fileUrl: input.fileUrl ?? undefined,
+            extractedText: input.extractedText ?? undefined,
+            metadata: jsonInput(input.metadata) ?? {},
+          },
+        }),
+      ),
+  }),
+);
+
+builder.mutationField('updateContractAnalysisResult', (t) =>
+  t.prismaField({
+    type: 'ContractAnalysis',
+    description: 'Records progress or results of a contract analysis you requested, or any as ADMIN and up. Null clears a result.',
+    args: {
+      id: t.arg.globalID({ for: ContractAnalysisRef, required: true }),
+      input: t.arg({
+        required: true,
+        type: builder.inputType('UpdateContractAnalysisResultInput', {
+          fields: (f) => ({
+            status: f.field({ type: ContractAnalysisStatusEnum, required: false }),
+            riskAssessment: f.field({ type: 'JSON', required: false }),
+            clauses: f.field({ type: 'JSON', required: false }),
+            plainLanguage: f.field({ type: 'JSON', required: false }),
+            complianceCheck: f.field({ type: 'JSON', required: false }),
+            recommendations: f.field({ type: 'JSON', required: false }),
+            confidence: f.float({ required: false, validate: unitInterval }),
+            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'contractAnalysis' } },
+    resolve: (query, _root, { id, input }, ctx) =>
+      updateResultAsCaller(
+        ctx,
+        { table: 'contract_analyses', label: 'contract analysis', id: id.id },
+        {
+          status: input.status ?? undefined,
+          riskAssessment: jsonUpdate(input.riskAssessment),
+          clauses: jsonUpdate(input.clauses),
+          plainLanguage: jsonUpdate(input.plainLanguage),
+          complianceCheck: jsonUpdate(input.complianceCheck),
+          recommendations: jsonUpdate(input.recommendations),
+          confidence: input.confidence,
+          processingTimeMs: input.processingTimeMs,
+        },
+        (tx, data) => tx.contractAnalysis.update({ ...query, where: { id: id.id }, data }),
+      ),
+  }),
+);

@@ -1,0 +1,154 @@
+import type { Prisma } from '../../db/prisma.ts';
+import { builder } from '../builder.ts';
+import { contains, DateRangeInput, PAGE, searchText } from '../filters.ts';
+import { ProjectRef } from '../projects.ts';
+import {
+  boundedText,
+  commonWhere,
+  jsonInput,
+  jsonUpdate,
+  listArgs,
+  listOrder,
+  metadataObject,
+  nonNegativeInt,
+  requestAsCaller,
+  unitInterval,
+  updateResultAsCaller,
+} from './shared.ts';
+
+export const BehaviorAnalysisStatusEnum = builder.enumType('BehaviorAnalysisStatus', {
+  values: ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'INSUFFICIENT_DATA'] as const,
+});
+
+export const CustomerBehaviorAnalysisRef = builder.prismaNode('CustomerBehaviorAnalysis', {
+  id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
+  description: 'BehaviorPredict: predicted behaviour, sentiment and churn of a customer segment.',
+  fields: (t) => ({
+    customerSegment: t.exposeString('customerSegment', { nullable: true }),
+    dataSource: t.expose('dataSource', { type: 'JSON', nullable: true, description: 'The sources read: CRM, email, social media.' }),
+    behaviorPrediction: t.expose('behaviorPrediction', { type: 'JSON', nullable: true }),
+    sentimentAnalysis: t.expose('sentimentAnalysis', { type: 'JSON', nullable: true }),
+    journeyMapping: t.expose('journeyMapping', { type: 'JSON', nullable: true }),
+    recommendations: t.expose('recommendations', { type: 'JSON', nullable: true }),
+    conversionProbability: t.exposeFloat('conversionProbability', { nullable: true }),
+    churnRisk: t.exposeFloat('churnRisk', { nullable: true }),
+    confidence: t.exposeFloat('confidence', { nullable: true }),
+    processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    status: t.expose('status', { type: BehaviorAnalysisStatusEnum }),
+    metadata: t.expose('metadata', { type: 'JSON' }),
+    project: t.relation('project', { nullable: true }),
+    requestedBy: t.relation('user'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const CustomerBehaviorAnalysisFilter = builder.inputType('CustomerBehaviorAnalysisFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [BehaviorAnalysisStatusEnum], required: false }),
+    projectId: t.globalID({ for: ProjectRef, required: false }),
+    createdAt: t.field({ type: DateRangeInput, required: false }),
+    search: t.string({ required: false, validate: searchText, description: 'Matches the customer segment.' }),
+  }),
+});
+
+function behaviorWhere(
+  filter: typeof CustomerBehaviorAnalysisFilter.$inferInput | null | undefined,
+): Prisma.CustomerBehaviorAnalysisWhereInput {
+  return { ...commonWhere(filter), customerSegment: filter?.search ? contains(filter.search) : undefined };
+}
+
+builder.queryField('customerBehaviorAnalyses', (t) =>
+  t.prismaConnection({
+    type: 'CustomerBehaviorAnalysis',
+    cursor: 'id',
+    ...PAGE,
+    description: 'Customer behaviour analyses of the active tenant.',
+    args: listArgs(t.arg, CustomerBehaviorAnalysisFilter),
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.customerBehaviorAnalysis.findMany({ ...query, where: behaviorWhere(args.filter), orderBy: listOrder(args) }),
+    totalCount: (_connection, { filter }, ctx) =>
+      ctx.prisma.customerBehaviorAnalysis.count({ where: behaviorWhere(filter) }),
+  }),
+);
+
+builder.mutationField('requestCustomerBehaviorAnalysis', (t) =>
+  t.prismaField({
+    type: 'CustomerBehaviorAnalysis',
+    description: 'Queues a PENDING customer behaviour analysis in the active tenant, requested by you (MEMBER and up).',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('RequestCustomerBehaviorAnalysisInput', {
+          fields: (f) => ({
+            customerSegment: f.string({ required: false, validate: boundedText(200) }),
+            dataSource: f.field({ type: 'JSON', required: false, description: 'Which data to read: CRM, email, social media.' }),
+            projectId: f.globalID({ for: ProjectRef, required: false }),
+            metadata: f.field({ type: 'JSON', required: false, validate: metadataObject }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'customerBehaviorAnalysis' } },
+    resolve: (query, _root, { input }, ctx) =>
+      requestAsCaller(ctx, (tx, owner) =>
+        tx.customerBehaviorAnalysis.create({
+          ...query,
+          data: {
+            ...owner,
+            projectId: input.projectId?.id,
+            customerSegment: input.customerSegment ?? undefined,
+            dataSource: jsonInput(input.dataSource),
+            metadata: jsonInput(input.metadata) ?? {},
+          },
+        }),
+      ),
+  }),
+);
+
+builder.mutationField('updateCustomerBehaviorAnalysisResult', (t) =>
+  t.prismaField({
+    type: 'CustomerBehaviorAnalysis',
+    description: 'Records progress or results of a behaviour analysis you requested, or any as ADMIN and up. Null clears a result.',
+    args: {
+      id: t.arg.globalID({ for: CustomerBehaviorAnalysisRef, required: true }),
+      input: t.arg({
+        required: true,
+        type: builder.inputType('UpdateCustomerBehaviorAnalysisResultInput', {
+          fields: (f) => ({
+            status: f.field({ type: BehaviorAnalysisStatusEnum, required: false }),
+            behaviorPrediction: f.field({ type: 'JSON', required: false }),
+            sentimentAnalysis: f.field({ type: 'JSON', required: false }),
+            journeyMapping: f.field({ type: 'JSON', required: false }),
+            recommendations: f.field({ type: 'JSON', required: false }),
+            conversionProbability: f.float({ required: false, validate: unitInterval }),
+            churnRisk: f.float({ required: false, validate: unitInterval }),
+            confidence: f.float({ required: false, validate: unitInterval }),
+            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'customerBehaviorAnalysis' } },
+    resolve: (query, _root, { id, input }, ctx) =>
+      updateResultAsCaller(
+        ctx,
+        { table: 'customer_behavior_analyses', label: 'customer behavior analysis', id: id.id },
+        {
+          status: input.status ?? undefined,
+          behaviorPrediction: jsonUpdate(input.behaviorPrediction),
+          sentimentAnalysis: jsonUpdate(input.sentimentAnalysis),
+          journeyMapping: jsonUpdate(input.journeyMapping),
+          recommendations: jsonUpdate(input.recommendations),
+          conversionProbability: input.conversionProbability,
+          churnRisk: input.churnRisk,
+          confidence: input.confidence,
+          processingTimeMs: input.processingTimeMs,
+        },
+        (tx, data) => tx.customerBehaviorAnalysis.update({ ...query, where: { id: id.id }, data }),
+      ),
+  }),
+);

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import type { Prisma } from '../../db/prisma.ts';
+import { builder } from '../builder.ts';
+import { contains, DateRangeInput, PAGE, searchText } from '../filters.ts';
+import { ProjectRef } from '../projects.ts';
+import {
+  boundedText,
+  commonWhere,
+  httpUrl,
+  jsonInput,
+  jsonUpdate,
+  listArgs,
+  listOrder,
+  longText,
+  metadataObject,
+  nonNegativeInt,
+  requestAsCaller,
+  unitInterval,
+  updateResultAsCaller,
+} from './shared.ts';
+
+const productImages = z
+  .array(httpUrl)
+  .max(50, { error: (issue) => `expected at most 50 image URLs, received ${(issue.input as unknown[]).length}` });
+
+export const LocalizationStatusEnum = builder.enumType('LocalizationStatus', {
+  values: ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'REVIEW_REQUIRED'] as const,
+});
+
+export const LocalizationAnalysisRef = builder.prismaNode('LocalizationAnalysis', {
+  id: { field: 'id' },
+  // node(id) answers null, not an error, for rows the caller cannot see.
+  nullable: true,
+  description: 'GlobalFit: a product adapted for a target market.',
+  fields: (t) => ({
+    productName: t.exposeString('productName'),
+    targetMarket: t.exposeString('targetMarket'),
+    productImages: t.expose('productImages', { type: 'JSON', nullable: true, description: 'An array of image URLs.' }),
+    productDescription: t.exposeString('productDescription', { nullable: true }),
+    culturalAnalysis: t.expose('culturalAnalysis', { type: 'JSON', nullable: true }),
+    visualAdaptation: t.expose('visualAdaptation', { type: 'JSON', nullable: true }),
+    marketStrategy: t.expose('marketStrategy', { type: 'JSON', nullable: true }),
+    complianceCheck: t.expose('complianceCheck', { type: 'JSON', nullable: true }),
+    competitorAnalysis: t.expose('competitorAnalysis', { type: 'JSON', nullable: true }),
+    confidence: t.exposeFloat('confidence', { nullable: true }),
+    processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    status: t.expose('status', { type: LocalizationStatusEnum }),
+    metadata: t.expose('metadata', { type: 'JSON' }),
+    project: t.relation('project', { nullable: true }),
+    requestedBy: t.relation('user'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const LocalizationAnalysisFilter = builder.inputType('LocalizationAnalysisFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [LocalizationStatusEnum], required: false }),
+    projectId: t.globalID({ for: ProjectRef, required: false }),
+    createdAt: t.field({ type: DateRangeInput, required: false }),
+    search: t.string({ required: false, validate: searchText, description: 'Matches the product name or target market.' }),
+  }),
+});
+
+function localizationWhere(
+  filter: typeof LocalizationAnalysisFilter.$inferInput | null | undefined,
+): Prisma.LocalizationAnalysisWhereInput {
+  const search = filter?.search;
+  return {
+    ...commonWhere(filter),
+    OR: search ? [{ productName: contains(search) }, { targetMarket: contains(search) }] : undefined,
+  };
+}
+
+builder.queryField('localizationAnalyses', (t) =>
+  t.prismaConnection({
+    type: 'LocalizationAnalysis',
+    cursor: 'id',
+    ...PAGE,
+    description: 'Localization analyses of the active tenant.',
+    args: listArgs(t.arg, LocalizationAnalysisFilter),
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.localizationAnalysis.findMany({ ...query, where: localizationWhere(args.filter), orderBy: listOrder(args) }),
+    totalCount: (_connection, { filter }, ctx) =>
+      ctx.prisma.localizationAnalysis.count({ where: localizationWhere(filter) }),
+  }),
+);
+
+builder.mutationField('requestLocalizationAnalysis', (t) =>
+  t.prismaField({
+    type: 'LocalizationAnalysis',
+    description: 'Queues a PENDING localization analysis in the active tenant, requested by you (MEMBER and up).',
+    authScopes: { tenantRole: 'MEMBER' },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('RequestLocalizationAnalysisInput', {
+          fields: (f) => ({
+            productName: f.string({ validate: boundedText(300) }),
+            targetMarket: f.string({ validate: boundedText(200), description: 'A market or region, e.g. "Japan".' }),
+            productImages: f.stringList({
+              required: false,
+              validate: productImages,
+              description: 'Up to 50 http(s) image URLs.',
+            }),
+            productDescription: f.string({ required: false, validate: longText(10_000) }),
+            projectId: f.globalID({ for: ProjectRef, required: false }),
+            metadata: f.field({ type: 'JSON', required: false, validate: metadataObject }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'localizationAnalysis' } },
+    resolve: (query, _root, { input }, ctx) =>
+      requestAsCaller(ctx, (tx, owner) =>
+        tx.localizationAnalysis.create({
+          ...query,
+          data: {
+            ...owner,
+            projectId: input.projectId?.id,
+            productName: input.productName,
+            targetMarket: input.targetMarket,
+            productImages: jsonInput(input.productImages),
+            productDescription: input.productDescription ?? undefined,
+            metadata: jsonInput(input.metadata) ?? {},
+          },
+        }),
+      ),
+  }),
+);
+
+builder.mutationField('updateLocalizationAnalysisResult', (t) =>
+  t.prismaField({
+    type: 'LocalizationAnalysis',
+    description: 'Records progress or results of a localization analysis you requested, or any as ADMIN and up. Null clears a result.',
+    args: {
+      id: t.arg.globalID({ for: LocalizationAnalysisRef, required: true }),
+      input: t.arg({
+        required: true,
+        type: builder.inputType('UpdateLocalizationAnalysisResultInput', {
+          fields: (f) => ({
+            status: f.field({ type: LocalizationStatusEnum, required: false }),
+            culturalAnalysis: f.field({ type: 'JSON', required: false }),
+            visualAdaptation: f.field({ type: 'JSON', required: false }),
+            marketStrategy: f.field({ type: 'JSON', required: false }),
+            complianceCheck: f.field({ type: 'JSON', required: false }),
+            competitorAnalysis: f.field({ type: 'JSON', required: false }),
+            confidence: f.float({ required: false, validate: unitInterval }),
+            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'localizationAnalysis' } },
+    resolve: (query, _root, { id, input }, ctx) =>
+      updateResultAsCaller(
+        ctx,
+        { table: 'localization_analyses', label: 'localization analysis', id: id.id },
+        {
+          status: input.status ?? undefined,
+          culturalAnalysis: jsonUpdate(input.culturalAnalysis),
+          visualAdaptation: jsonUpdate(input.visualAdaptation),
+          marketStrategy: jsonUpdate(input.marketStrategy),
+          complianceCheck: jsonUpdate(input.complianceCheck),
+          competitorAnalysis: jsonUpdate(input.competitorAnalysis),
+          confidence: input.confidence,
+          processingTimeMs: input.processingTimeMs,
+        },
+        (tx, data) => tx.localizationAnalysis.update({ ...query, where: { id: id.id }, data }),
+      ),
+  }),
+);
