@@ -41,6 +41,7 @@ builder.queryField('projects', (t) =>
     cursor: 'id',
     ...PAGE,
     description: 'Projects of the active tenant.',
+    authScopes: { signedIn: true },
     args: {
       filter: t.arg({ type: ProjectFilter, required: false }),
       orderBy: t.arg({ type: ProjectOrderField, required: true, defaultValue: 'CREATED_AT' }),

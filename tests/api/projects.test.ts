@@ -79,10 +79,12 @@ describe('projects query', () => {
     expect(capped.body.data!.projects.edges).toHaveLength(100);
   });
 
-  it('anonymous callers see no projects', async () => {
-    await seedProject(world.a.id, world.a.member.id, 'Hidden from anon');
+  it('anonymous callers are asked to sign in, and node(id) shows them nothing', async () => {
+    const hidden = await seedProject(world.a.id, world.a.member.id, 'Hidden from anon');
     const response = await api.graphql<{ projects: { totalCount: number } }>('{ projects { totalCount } }');
-    expect(response.body.data?.projects.totalCount ?? 0).toBe(0);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const node = await api.graphql('query ($id: ID!) { node(id: $id) { id } }', { variables: { id: encodeGlobalID('Project', hidden) } });
+    expect(node.body).toEqual({ data: { node: null } });
   });
 });
 
@@ -169,5 +171,15 @@ describe('project mutations', () => {
     });
     const { rows } = await db.owner.query("select count(*)::int as n from public.projects where tenant_id = $1 and name = 'Kept'", [world.b.id]);
     expect(rows[0]!.n).toBe(1);
+  });
+});
+
+describe('malformed ids', () => {
+  it('an id of the wrong type or no id at all is VALIDATION_FAILED, not an internal error', async () => {
+    const update = 'mutation ($id: ID!) { archiveProject(id: $id) { __typename } }';
+    const wrongType = await api.as(world.a.member, world.a.id, update, { id: encodeGlobalID('User', world.a.member.id) });
+    expect(wrongType.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+    const garbage = await api.as(world.a.member, world.a.id, update, { id: '%%%' });
+    expect(garbage.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
   });
 });
