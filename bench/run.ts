@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { type DevIdentity, readDevIdentities } from '../src/auth/dev-identities.ts';
+import { signDevToken } from '../src/auth/dev-token.ts';
+import { createTokenVerifier } from '../src/auth/verifier.ts';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/open.ts';
+import { openPostgres } from '../src/db/postgres.ts';
+import { createGateway } from '../src/server/yoga.ts';
+import { type Scenario, SCENARIOS } from './scenarios.ts';
+
+// `npm run bench`: drives a real server process over HTTP with autocannon, embedded and,
+// when DATABASE_URL names a disposable server (superuser URL), on PostgreSQL too.
+const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const SECRET = randomBytes(32).toString('hex');
+
+interface Target {
+  label: string;
+  env: Record<string, string>;
+  cleanup: () => Promise<void>;
+}
+
+async function embeddedTarget(): Promise<Target> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-'));
+  return {
+    label: 'embedded PGlite',
+    env: { DATA_DIR: dataDir },
+    cleanup: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+async function serverTarget(url: string): Promise<Target> {
+  const name = `gw_bench_${randomBytes(4).toString('hex')}`;
+  const admin = openPostgres(url, { max: 1 });
+  await admin.query(`create database ${name}`);
+  const owner = new URL(url);
+  owner.pathname = `/${name}`;
+  const gateway = new URL(owner);
+  gateway.username = 'authenticator';
+  gateway.password = process.env.AUTHENTICATOR_PASSWORD ?? '';
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-'));
+  return {
+    label: `PostgreSQL (${owner.host})`,
+    env: { DATA_DIR: dataDir, MIGRATION_DATABASE_URL: owner.toString(), DATABASE_URL: gateway.toString(), LOAD_DEMO_DATA: 'true' },
+    async cleanup() {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const { DATABASE_URL: _unused, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    // Not production: the embedded server then writes the demo identities the bench signs for.
+    env: { ...inherited, PORT: '0', SUPABASE_JWT_SECRET: SECRET, NODE_ENV: 'development', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /GraphQL at (http:\/\/\S+)\/graphql/.exec(output);
+      if (match) resolve({ child, url: match[1]! });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+}
+
+interface Figures {
+  scenario: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  statements?: number;
+}
+
+/** Load through a separate server process, so the load generator does not share its event loop. */
+async function load(target: Target): Promise<{ figures: Figures[]; admin: DevIdentity }> {
+  const { child, url } = await startServer(target.env);
+  try {
+    const identities = await readDevIdentities(target.env.DATA_DIR!);
+    const admin = identities.find((identity) => identity.email === 'admin@example.com');
+    if (!admin) throw new Error('demo user admin@example.com is missing: the demo data did not load');
+    const token = await signDevToken(SECRET, admin);
+    const figures: Figures[] = [];
+    for (const scenario of SCENARIOS) {
+      const result = await autocannon({
+        url: `${url}/graphql`,
+        connections: CONNECTIONS,
+        duration: DURATION_SECONDS,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: scenario.query, variables: scenario.variables?.() }),
+      });
+      figures.push({
+        scenario: scenario.name,
+        requestsPerSecond: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        failures: result.errors + result.non2xx + result.timeouts,
+      });
+    }
+    return { figures, admin };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+/** Statements per request, counted in-process on the same database once the server is gone. */
+async function countStatements(target: Target, admin: DevIdentity, scenarios: Scenario[]): Promise<number[]> {
+  const statements: string[] = [];
+  const { DATABASE_URL: _unused, ...inherited } = process.env;
+  const config = loadConfig({ ...inherited, ...target.env, NODE_ENV: 'production', SUPABASE_JWT_SECRET: SECRET, LOAD_DEMO_DATA: 'false' });
+  const database = await openDatabase(config, (sql) => statements.push(sql));
+  try {
+    const yoga = createGateway({
+      db: database.gateway,
+      prisma: database.prisma,
+      verifyToken: createTokenVerifier({ hsSecret: SECRET, audience: 'authenticated' }),
+      logging: false,
+    });
+    const token = await signDevToken(SECRET, admin);
+    const counts: number[] = [];
+    for (const scenario of scenarios) {
+      statements.length = 0;
+      const response = await yoga.fetch('http://bench/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: scenario.query, variables: scenario.variables?.() }),
+      });
+      const body = (await response.json()) as { errors?: unknown[] };
+      if (body.errors) throw new Error(`scenario ${scenario.name} failed: ${JSON.stringify(body.errors)}`);
+      counts.push(statements.length);
+    }
+    return counts;
+  } finally {
+    await database.close();
+  }
+}
+
+async function benchTarget(target: Target): Promise<void> {
+  const { figures, admin } = await load(target);
+  const counts = await countStatements(target, admin, SCENARIOS);
+  console.log(`\n${target.label}: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per scenario`);
+  console.log('scenario          req/s   p50 ms   p99 ms   failed   SQL statements/request');
+  figures.forEach((f, i) =>
+    console.log(
+      `${f.scenario.padEnd(15)} ${f.requestsPerSecond.toFixed(0).padStart(7)} ${String(f.p50).padStart(8)} ${String(f.p99).padStart(8)} ${String(f.failures).padStart(8)} ${String(counts[i]).padStart(8)}`,
+    ),
+  );
+}
+
+const targets = [await embeddedTarget()];
+if (process.env.DATABASE_URL) targets.push(await serverTarget(process.env.DATABASE_URL));
+for (const target of targets) {
+  try {
+    await benchTarget(target);
+  } finally {
+    await target.cleanup();
+  }
+}
