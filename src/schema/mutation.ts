@@ -11,7 +11,6 @@ export async function runMutation<T>(ctx: GatewayContext, fn: (tx: TransactionCl
   try {
     return await ctx.transaction.inSavepoint((tx) => fn(guardTransactionClient(tx)));
   } catch (error) {
-    if (process.env.GATEWAY_DEBUG_ERRORS) console.error(error);
     throw toDomainError(error) ?? error;
   }
 }

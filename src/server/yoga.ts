@@ -46,7 +46,8 @@ export function createGateway({ db, prisma, verifyToken, logging = true, graphiq
         if (original instanceof Error && original.name === 'PothosValidationError') {
           return createGraphQLError(original.message, { extensions: { code: 'VALIDATION_FAILED' } });
         }
-        if (process.env.GATEWAY_DEBUG_ERRORS) console.error(original);
+        // The client sees only a generic message; operators need the cause.
+        if (logging) console.error('unexpected error', original);
         const masked = defaultMaskError(error, message, isDev);
         const code = isGraphQLError(masked) ? masked.extensions.code : undefined;
         return isGraphQLError(masked) && (!code || code === 'INTERNAL_SERVER_ERROR')
