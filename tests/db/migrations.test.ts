@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint, migrate, MigrationError, readMigrations, type MigrationFile } from '../../src/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -18,6 +19,13 @@ describe('migrations', () => {
     );
     expect(rows).toEqual(files.map(({ version, name }) => ({ version, name })));
     expect(files.length).toBeGreaterThan(10);
+  });
+
+  it('follows the Supabase CLI layout: config.toml seeds from the same seed.sql the gateway loads', async () => {
+    const config = await readFile(new URL('../../supabase/config.toml', import.meta.url), 'utf8');
+    expect(config).toMatch(/^\[db\.seed\]\nenabled = true\nsql_paths = \["\.\/seed\.sql"\]$/m);
+    expect(config).toMatch(/^major_version = 15$/m);
+    await expect(readFile(new URL('../../supabase/seed.sql', import.meta.url), 'utf8')).resolves.toContain('insert into');
   });
 
   it('a second run is a no-op', async () => {
