@@ -15,6 +15,17 @@ export async function runMutation<T>(ctx: GatewayContext, fn: (tx: TransactionCl
   }
 }
 
+/**
+ * The fields of a partial update, refused when it sets nothing: Prisma would only read the
+ * row, so a caller who may not write it would be told the update succeeded.
+ */
+export function requireChanges<Data extends object>(data: Data): Data {
+  if (!Object.values(data).some((value) => value !== undefined)) {
+    throw new DomainError('VALIDATION_FAILED', 'expected at least one field to set in input, received none');
+  }
+  return data;
+}
+
 /** The signed-in caller's user id, or UNAUTHENTICATED. */
 export function requireUserId(ctx: GatewayContext): string {
   if (ctx.claims.role !== 'authenticated' || typeof ctx.claims.sub !== 'string') {

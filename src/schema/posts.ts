@@ -3,7 +3,7 @@ import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireTenantId, requireUserId, runMutation } from './mutation.ts';
 
 // No tenant relation: anonymous readers of published posts cannot read tenants.
 export const PostRef = builder.prismaNode('Post', {
@@ -208,7 +208,7 @@ builder.mutationField('updatePost', (t) =>
     errors: { dataField: { name: 'post' } },
     resolve: (query, _root, { id, input }, ctx) => {
       // An explicit null clears the optional texts; leaving a field out keeps it.
-      const data = {
+      const data = requireChanges({
         title: input.title ?? undefined,
         slug: input.slug ?? undefined,
         content: input.content,
@@ -216,7 +216,7 @@ builder.mutationField('updatePost', (t) =>
         featured: input.featured ?? undefined,
         metadata: (input.metadata ?? undefined) as never,
         readingTimeMinutes: input.readingTimeMinutes,
-      };
+      });
       return withSlugConflict(input.slug, runMutation(ctx, (tx) => tx.post.update({ ...query, where: { id: id.id }, data })));
     },
   }),

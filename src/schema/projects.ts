@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireTenantId, requireUserId, runMutation } from './mutation.ts';
 
 export const ProjectStatusEnum = builder.enumType('ProjectStatus', {
   values: ['ACTIVE', 'COMPLETED', 'ARCHIVED', 'SUSPENDED'] as const,
@@ -126,19 +126,15 @@ builder.mutationField('updateProject', (t) =>
       }),
     },
     errors: { dataField: { name: 'project' } },
-    resolve: (query, _root, { id, input }, ctx) =>
-      runMutation(ctx, (tx) =>
-        tx.project.update({
-          ...query,
-          where: { id: id.id },
-          data: {
-            name: input.name ?? undefined,
-            description: input.description,
-            status: input.status ?? undefined,
-            metadata: (input.metadata ?? undefined) as never,
-          },
-        }),
-      ),
+    resolve: (query, _root, { id, input }, ctx) => {
+      const data = requireChanges({
+        name: input.name ?? undefined,
+        description: input.description,
+        status: input.status ?? undefined,
+        metadata: (input.metadata ?? undefined) as never,
+      });
+      return runMutation(ctx, (tx) => tx.project.update({ ...query, where: { id: id.id }, data }));
+    },
   }),
 );
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireTenantId, requireUserId, runMutation } from './mutation.ts';
 
 export const TenantRoleEnum = builder.enumType('TenantRole', { values: ['VIEWER', 'MEMBER', 'ADMIN', 'OWNER'] as const });
 const PlanEnum = builder.enumType('SubscriptionPlan', { values: ['FREE', 'BASIC', 'PRO', 'ENTERPRISE'] as const });
@@ -93,10 +93,9 @@ builder.mutationField('updateTenant', (t) =>
     },
     errors: { dataField: { name: 'tenant' } },
     resolve: async (query, _root, { input }, ctx) => {
+      const data = requireChanges({ name: input.name ?? undefined, slug: input.slug ?? undefined });
       const id = await requireTenantId(ctx);
-      return runMutation(ctx, (tx) =>
-        tx.tenant.update({ ...query, where: { id }, data: { name: input.name ?? undefined, slug: input.slug ?? undefined } }),
-      );
+      return runMutation(ctx, (tx) => tx.tenant.update({ ...query, where: { id }, data }));
     },
   }),
 );

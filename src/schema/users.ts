@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireUserId, runMutation } from './mutation.ts';
 
 export const UserRoleEnum = builder.enumType('UserRole', { values: ['USER', 'ADMIN', 'MODERATOR', 'DEVELOPER'] as const });
 
@@ -35,13 +35,8 @@ builder.mutationField('updateProfile', (t) =>
     errors: { dataField: { name: 'user' } },
     resolve: (query, _root, { input }, ctx) => {
       const id = requireUserId(ctx);
-      return runMutation(ctx, (tx) =>
-        tx.user.update({
-          ...query,
-          where: { id },
-          data: { name: input.name ?? undefined, avatarUrl: input.avatarUrl ?? undefined },
-        }),
-      );
+      const data = requireChanges({ name: input.name ?? undefined, avatarUrl: input.avatarUrl ?? undefined });
+      return runMutation(ctx, (tx) => tx.user.update({ ...query, where: { id }, data }));
     },
   }),
 );

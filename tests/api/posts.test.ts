@@ -186,6 +186,11 @@ describe('post mutations', () => {
     expect((await run(world.outsider, world.a.id, { title: 'Nope' })).body.data!.updatePost).toMatchObject({ code: 'NOT_FOUND' });
     await db.owner.query('delete from public.tenant_users where id = $1', [outsiderMembership]);
     expect((await run(world.a.viewer, world.a.id, { title: 'Nope' })).body.data!.updatePost).toMatchObject({ code: 'NOT_FOUND' });
+    // Setting nothing is refused outright: Prisma would only read the row and report success to a reader.
+    expect((await run(world.a.viewer, world.a.id, {})).body.data!.updatePost).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('at least one field'),
+    });
     // Published, so other tenants can read it, but not change it.
     expect((await run(world.b.owner, world.b.id, { title: 'Nope' })).body.data!.updatePost).toMatchObject({ code: 'NOT_FOUND' });
     expect((await run(world.b.owner, world.a.id, { title: 'Nope' })).body.data!.updatePost).toMatchObject({ code: 'NOT_FOUND' });

@@ -137,6 +137,9 @@ describe('project mutations', () => {
     await db.owner.query('delete from public.tenant_users where id = $1', [otherMember]);
     expect((await run(world.a.viewer, world.a.id, 'Nope')).body.data!.updateProject).toEqual({ code: 'NOT_FOUND' });
     expect((await run(world.b.owner, world.b.id, 'Nope')).body.data!.updateProject).toEqual({ code: 'NOT_FOUND' });
+    // An update that sets nothing would only read the row: a viewer who can read it must not be told it worked.
+    const empty = await api.as<{ updateProject: { code?: string } }>(world.a.viewer, world.a.id, update, { id, name: null });
+    expect(empty.body.data!.updateProject).toEqual({ code: 'VALIDATION_FAILED' });
     const { rows } = await db.owner.query('select name from public.projects where id = $1', [Buffer.from(id, 'base64').toString().split(':')[1]]);
     expect(rows).toEqual([{ name: 'By admin' }]);
   });

@@ -6,7 +6,7 @@ import { DomainError } from '../../errors.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import { dateRange, SortDirectionEnum } from '../filters.ts';
-import { requireTenantId, requireUserId, runMutation } from '../mutation.ts';
+import { requireChanges, requireTenantId, requireUserId, runMutation } from '../mutation.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -127,8 +127,8 @@ async function guardResultStatus(
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Result updates, as the caller in the mutation's savepoint. An update that sets nothing is
- * refused: Prisma would only read the row, and a caller who may not write it would see success.
+ * Result updates, as the caller in the mutation's savepoint; an update that sets nothing is
+ * refused (requireChanges).
  */
 export async function updateResultAsCaller<Data extends { status?: string }, T>(
   ctx: GatewayContext,
@@ -137,9 +137,7 @@ export async function updateResultAsCaller<Data extends { status?: string }, T>(
   update: (tx: TransactionClient, data: Data) => Promise<T>,
 ): Promise<T> {
   requireUserId(ctx);
-  if (!Object.values(data).some((value) => value !== undefined)) {
-    throw new DomainError('VALIDATION_FAILED', 'expected at least one field to set in input, received none');
-  }
+  requireChanges(data);
   // Not a row id at all: answer as for any id the caller cannot see, not with a database error.
   if (!UUID.test(target.id)) throw new DomainError('NOT_FOUND', `no ${target.label} with this id is visible to you for writing`);
   return runMutation(ctx, async (tx) => {
