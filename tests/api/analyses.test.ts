@@ -3,6 +3,7 @@ import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createTestGateway } from '../support/gateway.ts';
+import { creditBalance, grantCredits } from '../support/ledger.ts';
 import { addMember, createUser, createWorld, insertRow, type World, type WorldUser } from '../support/world.ts';
 
 let db: TestDatabase;
@@ -74,13 +75,8 @@ type ListData = {
   };
 };
 
-async function mutate(field: string, user: WorldUser | null, tenantId: string | undefined, query: string, variables: Record<string, unknown>) {
-  const response = user
-    ? await api.as<Record<string, Payload>>(user, tenantId, query, variables)
-    : await api.graphql<Record<string, Payload>>(query, { variables });
-  expect(response.body.errors).toBeUndefined();
-  return response.body.data![field]!;
-}
+const mutate = (field: string, user: WorldUser | null, tenantId: string | undefined, query: string, variables: Record<string, unknown>) =>
+  api.payload<Payload>(field, user, tenantId, query, variables);
 const request = (user: WorldUser | null, tenantId: string | undefined, input: Record<string, unknown>) =>
   mutate('requestAnalysis', user, tenantId, REQUEST, { input });
 const update = (user: WorldUser | null, tenantId: string | undefined, id: string, input: Record<string, unknown>) =>
@@ -88,15 +84,8 @@ const update = (user: WorldUser | null, tenantId: string | undefined, id: string
 
 const seedAnalysis = (tenantId: string, userId: string, input: string, extra: Record<string, unknown> = {}) =>
   insertRow(db.owner, 'analyses', { tenant_id: tenantId, user_id: userId, type: 'TEXT_ANALYSIS', input, ...extra });
-const grant = (tenantId: string, userId: string, amount: number) =>
-  db.owner.query("select private.append_credit_entry($1, $2, $3, 'GRANT', 'test', '{}')", [tenantId, userId, amount]);
-async function balance(tenantId: string, userId: string): Promise<number> {
-  const { rows } = await db.owner.query<{ b: string }>(
-    'select coalesce((select balance_after from public.credit_transactions where tenant_id = $1 and user_id = $2 order by seq desc limit 1), 0)::text as b',
-    [tenantId, userId],
-  );
-  return Number(rows[0]!.b);
-}
+const grant = (tenantId: string, userId: string, amount: number) => grantCredits(db.owner, tenantId, userId, amount);
+const balance = (tenantId: string, userId: string) => creditBalance(db.owner, tenantId, userId);
 async function rowCounts() {
   const { rows } = await db.owner.query<{ analyses: number; ledger: number }>(
     'select (select count(*)::int from public.analyses) as analyses, (select count(*)::int from public.credit_transactions) as ledger',

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { expect } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.ts';
 import { createGateway } from '../../src/server/yoga.ts';
 import type { TestDatabase } from './database.ts';
@@ -63,5 +64,20 @@ export function createTestGateway(db: TestDatabase) {
     return graphql<Data>(query, { variables, token: await tokenFor(user, tenantId) });
   }
 
-  return { yoga, graphql, as };
+  /** A mutation's payload (its success or MutationError), as the user or anonymously; top-level errors fail the test. */
+  async function payload<Payload>(
+    field: string,
+    user: WorldUser | null,
+    tenantId: string | undefined,
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<Payload> {
+    const response = user
+      ? await as<Record<string, Payload>>(user, tenantId, query, variables)
+      : await graphql<Record<string, Payload>>(query, { variables });
+    expect(response.body.errors).toBeUndefined();
+    return response.body.data![field]!;
+  }
+
+  return { yoga, graphql, as, payload };
 }
