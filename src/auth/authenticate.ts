@@ -3,7 +3,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { type RequestClaims, withClaims } from '../db/claims.ts';
 import type { Database } from '../db/database.ts';
 import { hashApiKey, isApiKey } from './api-keys.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, KeySourceError } from './errors.ts';
 import type { TokenVerifier } from './verifier.ts';
 
 /** Who is calling, as established from the request's credentials. */
@@ -16,6 +16,8 @@ export interface AuthenticatorOptions {
   verifyToken: TokenVerifier;
   /** Where API keys are looked up (by hash, through private.authenticate_api_key). */
   db: Database;
+  /** Whether an unreachable key set is reported on stderr (operators need to know; callers get 503). */
+  logging?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,7 +34,7 @@ function refuse(status: number, code: string, message: string): GraphQLError {
  * Resolves `Authorization: Bearer <JWT | API key>` or `x-api-key: <key>` to claims. No
  * credentials means `anon`; any credential that does not verify is a 401, never anon.
  */
-export function createAuthenticator({ verifyToken, db }: AuthenticatorOptions) {
+export function createAuthenticator({ verifyToken, db, logging = true }: AuthenticatorOptions) {
   async function fromApiKey(key: string): Promise<RequestClaims> {
     const rows = await withClaims(db, { role: 'anon' }, async (tx) =>
       (await tx.query<{ user_id: string; tenant_id: string }>(
@@ -70,6 +72,10 @@ export function createAuthenticator({ verifyToken, db }: AuthenticatorOptions) {
         : { claims: await verifyToken(credential), via: 'jwt' };
     } catch (error) {
       if (error instanceof AuthError) throw refuse(401, 'UNAUTHENTICATED', error.message);
+      if (error instanceof KeySourceError) {
+        if (logging) console.error('token verification unavailable:', error.cause);
+        throw refuse(503, 'AUTH_UNAVAILABLE', error.message);
+      }
       throw error;
     }
     return selectTenant(caller, request.headers.get('x-tenant-id'));

@@ -1,12 +1,15 @@
-import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
 import { API_ROLES, type ApiRole, type RequestClaims } from '../db/claims.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, KeySourceError } from './errors.ts';
+import { createKeySet, isKeySourceFailure, type KeySetOptions } from './key-set.ts';
 
 export interface VerifierOptions {
   /** Supabase's legacy shared secret: HS256 tokens. */
   hsSecret?: string;
   /** A JWKS endpoint: ES256 and RS256 tokens, cached and re-fetched on an unknown kid. */
   jwksUrl?: URL;
+  /** How the JWKS rides out an outage of its endpoint (see createKeySet). */
+  keySet?: KeySetOptions;
   issuer?: string;
   audience: string;
   /** Seconds of clock skew tolerated on exp and nbf. */
@@ -21,11 +24,12 @@ const ASYMMETRIC = ['ES256', 'RS256'];
 
 /**
  * Verifies a Supabase Auth JWT and returns its claims. Every refusal is an AuthError whose
- * message says what was wrong, never a 500.
+ * message says what was wrong, never a 500; a key set that cannot be fetched is a
+ * KeySourceError, since the token may well be valid.
  */
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   const secret = options.hsSecret ? new TextEncoder().encode(options.hsSecret) : undefined;
-  const jwks = options.jwksUrl ? createRemoteJWKSet(options.jwksUrl, { cooldownDuration: 30_000 }) : undefined;
+  const jwks = options.jwksUrl ? createKeySet(options.jwksUrl, options.keySet) : undefined;
   if (!secret && !jwks) throw new Error('a token verifier needs SUPABASE_JWT_SECRET or a JWKS URL');
 
   return async (token) => {
@@ -48,6 +52,9 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       }
       return toClaims(payload);
     } catch (error) {
+      if (isKeySourceFailure(error)) {
+        throw new KeySourceError('the signing keys could not be fetched; try again shortly', { cause: error });
+      }
       throw asAuthError(error);
     }
   };
@@ -85,8 +92,6 @@ function asAuthError(error: unknown): AuthError {
   if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthError('token signature is invalid');
   if (error instanceof errors.JWKSNoMatchingKey) return new AuthError('token was signed by an unknown key');
   if (error instanceof errors.JOSEAlgNotAllowed) return new AuthError('token algorithm is not accepted here');
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError) {
-    return new AuthError(`token could not be verified (${error.code})`);
-  }
+  if (error instanceof errors.JOSEError) return new AuthError(`token could not be verified (${error.code})`);
   return new AuthError('token could not be verified');
 }

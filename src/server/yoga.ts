@@ -22,7 +22,7 @@ export interface GatewayOptions {
 
 /** The gateway as a fetch handler: tests call `yoga.fetch` with no port open. */
 export function createGateway({ db, prisma, verifyToken, logging = true, graphiqlHeaders }: GatewayOptions) {
-  const authenticate = createAuthenticator({ verifyToken, db });
+  const authenticate = createAuthenticator({ verifyToken, db, logging });
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',

@@ -240,3 +240,85 @@ describe('asymmetric tokens from a JWKS', () => {
     }
   });
 });
+
+describe('a key set that cannot be fetched', () => {
+  // What the endpoint answers: an error status, something that is not JSON, JSON that is not a key set.
+  const answers: Record<string, [number, string]> = {
+    '/down': [500, 'internal error'],
+    '/html': [200, '<html>maintenance</html>'],
+    '/not-a-key-set': [200, '{"keys": "none"}'],
+  };
+  // '/flaky' serves this key set until it is told to fail.
+  let flaky: { keys: JWK[]; failing: boolean; fetches: number } = { keys: [], failing: false, fetches: 0 };
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/flaky') {
+        flaky.fetches++;
+        if (flaky.failing) return void response.writeHead(503).end('upstream down');
+        return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: flaky.keys }));
+      }
+      const [status, body] = answers[request.url ?? ''] ?? [404, 'not found'];
+      response.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  it('answers 503 AUTH_UNAVAILABLE, not 401, so clients retry instead of discarding a valid token', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const token = await new SignJWT({ ...claims(world.a.member), iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k-1' })
+      .sign(privateKey);
+    // A port nothing listens on: the server above, closed, is the one way to be sure of that.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const unreachable = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    for (const url of [`${base}/down`, `${base}/html`, `${base}/not-a-key-set`, unreachable]) {
+      const verify = createTokenVerifier({ jwksUrl: new URL(url), issuer: TEST_ISSUER, audience: 'authenticated' });
+      const { status, body } = await gatewayWith(verify)(bearer(token));
+      expect({ url, status, code: body.errors?.[0]?.extensions?.code, data: body.data }).toEqual({
+        url,
+        status: 503,
+        code: 'AUTH_UNAVAILABLE',
+        data: undefined,
+      });
+    }
+  });
+
+  it('keeps verifying with the last good key set through an outage, retrying the endpoint every 30 s, for up to an hour', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    flaky = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k-1', alg: 'ES256', use: 'sig' }], failing: false, fetches: 0 };
+    const verify = createTokenVerifier({ jwksUrl: new URL(`${base}/flaky`), issuer: TEST_ISSUER, audience: 'authenticated' });
+    const request = async (kid = 'k-1') => {
+      const at = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ ...claims(world.a.member), iat: at, exp: at + 600 }).setProtectedHeader({ alg: 'ES256', kid }).sign(pair.privateKey);
+      const { status, body } = await gatewayWith(verify)(bearer(token));
+      return { status, code: body.errors?.[0]?.extensions?.code ?? null, fetches: flaky.fetches };
+    };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      expect(await request()).toEqual({ status: 200, code: null, fetches: 1 });
+      flaky.failing = true;
+      vi.setSystemTime(Date.now() + 11 * 60_000); // past jose's 10-minute cache: it must fetch again, and that fails
+      expect(await request()).toEqual({ status: 200, code: null, fetches: 2 });
+      expect(await request()).toEqual({ status: 200, code: null, fetches: 2 }); // no retry within 30 s
+      // A kid the last good set does not have cannot be vouched for: refused, not guessed at.
+      expect(await request('k-unknown')).toEqual({ status: 401, code: 'UNAUTHENTICATED', fetches: 2 });
+      vi.setSystemTime(Date.now() + 31_000);
+      expect(await request()).toEqual({ status: 200, code: null, fetches: 3 });
+      vi.setSystemTime(Date.now() + 50 * 60_000); // more than an hour since the last good fetch
+      expect(await request()).toEqual({ status: 503, code: 'AUTH_UNAVAILABLE', fetches: 4 });
+      flaky.failing = false;
+      vi.setSystemTime(Date.now() + 31_000);
+      expect(await request()).toEqual({ status: 200, code: null, fetches: 5 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
