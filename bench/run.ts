@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { type DevIdentity, readDevIdentities } from '../src/auth/dev-identities.ts';
+import { type DevIdentity, listDevIdentities, readDevIdentities } from '../src/auth/dev-identities.ts';
 import { signDevToken } from '../src/auth/dev-token.ts';
 import { createTokenVerifier } from '../src/auth/verifier.ts';
 import { loadConfig } from '../src/config.ts';
@@ -22,6 +22,8 @@ const SECRET = randomBytes(32).toString('hex');
 interface Target {
   label: string;
   env: Record<string, string>;
+  /** The demo users, once the server has loaded the demo data. */
+  identities: () => Promise<DevIdentity[]>;
   cleanup: () => Promise<void>;
 }
 
@@ -30,6 +32,8 @@ async function embeddedTarget(): Promise<Target> {
   return {
     label: 'embedded PGlite',
     env: { DATA_DIR: dataDir },
+    // The embedded server writes them at start; it alone may open the database.
+    identities: () => readDevIdentities(dataDir),
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
 }
@@ -47,6 +51,14 @@ async function serverTarget(url: string): Promise<Target> {
   return {
     label: `PostgreSQL (${owner.host})`,
     env: { DATA_DIR: dataDir, MIGRATION_DATABASE_URL: owner.toString(), DATABASE_URL: gateway.toString(), LOAD_DEMO_DATA: 'true' },
+    async identities() {
+      const database = openPostgres(owner.toString(), { max: 1 });
+      try {
+        return await listDevIdentities(database);
+      } finally {
+        await database.close();
+      }
+    },
     async cleanup() {
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.close();
@@ -88,7 +100,7 @@ interface Figures {
 async function load(target: Target): Promise<{ figures: Figures[]; admin: DevIdentity }> {
   const { child, url } = await startServer(target.env);
   try {
-    const identities = await readDevIdentities(target.env.DATA_DIR!);
+    const identities = await target.identities();
     const admin = identities.find((identity) => identity.email === 'admin@example.com');
     if (!admin) throw new Error('demo user admin@example.com is missing: the demo data did not load');
     const token = await signDevToken(SECRET, admin);
