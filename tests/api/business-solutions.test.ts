@@ -25,8 +25,8 @@ interface Kind {
   list: string;
   /** Columns a row needs besides tenant and user. */
   seed: Record<string, unknown>;
-  /** The column `search` matches, when the kind has one. */
-  searchColumn?: string;
+  /** The columns `search` matches, when the kind has any. */
+  searchColumns?: string[];
   /** Every kind-specific field, to prove each column is exposed and resolves. */
   fields: string;
   request: Record<string, unknown>;
@@ -41,7 +41,7 @@ const KINDS: Kind[] = [
     table: 'contract_analyses',
     list: 'contractAnalyses',
     seed: { contract_title: 'Seeded contract', contract_type: 'NDA' },
-    searchColumn: 'contract_title',
+    searchColumns: ['contract_title'],
     fields: 'contractTitle contractType fileUrl extractedText riskAssessment clauses plainLanguage complianceCheck recommendations',
     request: { contractTitle: 'Supplier NDA', contractType: 'NDA', fileUrl: 'https://files.example.test/nda.pdf', extractedText: 'Parties…' },
     badRequest: { input: { contractTitle: 'Fine', contractType: 'NDA', fileUrl: 'ftp://files.example.test/nda.pdf' }, path: 'fileUrl' },
@@ -59,7 +59,7 @@ const KINDS: Kind[] = [
     table: 'localization_analyses',
     list: 'localizationAnalyses',
     seed: { product_name: 'Seeded product', target_market: 'Japan' },
-    searchColumn: 'product_name',
+    searchColumns: ['product_name', 'target_market'],
     fields: 'productName targetMarket productImages productDescription culturalAnalysis visualAdaptation marketStrategy complianceCheck competitorAnalysis',
     request: { productName: 'Kettle', targetMarket: 'Japan', productImages: ['https://img.example.test/1.png'], productDescription: 'Steel' },
     badRequest: { input: { productName: 'Kettle', targetMarket: 'Japan', productImages: ['javascript:alert(1)'] }, path: 'productImages' },
@@ -77,7 +77,7 @@ const KINDS: Kind[] = [
     table: 'customer_behavior_analyses',
     list: 'customerBehaviorAnalyses',
     seed: { customer_segment: 'Seeded segment' },
-    searchColumn: 'customer_segment',
+    searchColumns: ['customer_segment'],
     fields: 'customerSegment dataSource behaviorPrediction sentimentAnalysis journeyMapping recommendations conversionProbability churnRisk',
     request: { customerSegment: 'Returning buyers', dataSource: { crm: true, email: true } },
     badRequest: { input: { customerSegment: 'x'.repeat(201) }, path: 'customerSegment' },
@@ -96,7 +96,7 @@ const KINDS: Kind[] = [
     table: 'compliance_monitoring',
     list: 'complianceMonitoring',
     seed: { business_type: 'Seeded fintech', jurisdiction: 'EU' },
-    searchColumn: 'business_type',
+    searchColumns: ['business_type', 'jurisdiction'],
     fields: 'businessType jurisdiction regulations riskAssessment documentReviews actionPlan auditPreparation trainingMaterials nextReviewDate',
     request: { businessType: 'Payments', jurisdiction: 'EU', regulations: ['PSD2'] },
     badRequest: { input: { businessType: '   ', jurisdiction: 'EU' }, path: 'businessType' },
@@ -224,7 +224,7 @@ describe.each(KINDS)('$type', (kind) => {
   it('lists only the active tenant’s rows, with totalCount and filters; node() hides other tenants', async () => {
     const project = await seedProject(world.a.id, world.a.owner.id);
     const token = `needle-${kind.table}`;
-    const text = kind.searchColumn ? { [kind.searchColumn]: `Seeded ${token}` } : {};
+    const text = kind.searchColumns ? { [kind.searchColumns[0]!]: `Seeded ${token}` } : {};
     const first = await seed(world.a.id, world.a.member.id, { project_id: project, created_at: '2025-02-01T00:00:00Z', ...text });
     const second = await seed(world.a.id, world.a.admin.id, { project_id: project, status: 'COMPLETED', created_at: '2025-02-02T00:00:00Z' });
     const foreign = await seed(world.b.id, world.b.member.id, text);
@@ -243,9 +243,15 @@ describe.each(KINDS)('$type', (kind) => {
     expect({ ids: ids(completed), totalCount: completed.totalCount }).toEqual({ ids: [second], totalCount: 1 });
     const inRange = await list({ projectId: encodeGlobalID('Project', project), createdAt: { to: '2025-02-01T12:00:00Z' } });
     expect(ids(inRange)).toEqual([first]);
-    if (kind.searchColumn) {
+    if (kind.searchColumns) {
       const searched = await list({ search: token.toUpperCase() });
       expect({ ids: ids(searched), totalCount: searched.totalCount }).toEqual({ ids: [first], totalCount: 1 });
+      // Each searched column matches on its own, case-insensitively.
+      for (const column of kind.searchColumns) {
+        const row = await seed(world.a.id, world.a.member.id, { [column]: `Only ${token} in ${column}` });
+        const found = await list({ search: `${token} IN ${column}`.toLowerCase() });
+        expect({ column, ids: ids(found), totalCount: found.totalCount }).toEqual({ column, ids: [row], totalCount: 1 });
+      }
     }
 
     const node = 'query ($id: ID!) { node(id: $id) { __typename id } }';

@@ -1,17 +1,13 @@
-import type { Prisma } from '../../db/prisma.ts';
 import { builder } from '../builder.ts';
-import { contains, DateRangeInput, PAGE, searchText } from '../filters.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
-  commonWhere,
   jsonInput,
   jsonUpdate,
-  listArgs,
-  listOrder,
   metadataObject,
   nonNegativeInt,
   requestAsCaller,
+  solutionList,
   unitInterval,
   updateResultAsCaller,
 } from './shared.ts';
@@ -47,38 +43,13 @@ export const ComplianceMonitoringRef = builder.prismaNode('ComplianceMonitoring'
   }),
 });
 
-const ComplianceMonitoringFilter = builder.inputType('ComplianceMonitoringFilter', {
-  fields: (t) => ({
-    status: t.field({ type: [ComplianceStatusEnum], required: false }),
-    projectId: t.globalID({ for: ProjectRef, required: false }),
-    createdAt: t.field({ type: DateRangeInput, required: false }),
-    search: t.string({ required: false, validate: searchText, description: 'Matches the business type or jurisdiction.' }),
-  }),
+solutionList({
+  model: 'ComplianceMonitoring',
+  field: 'complianceMonitoring',
+  description: 'Compliance monitoring of the active tenant.',
+  status: ComplianceStatusEnum,
+  search: { columns: ['businessType', 'jurisdiction'], description: 'Matches the business type or jurisdiction.' },
 });
-
-function complianceWhere(
-  filter: typeof ComplianceMonitoringFilter.$inferInput | null | undefined,
-): Prisma.ComplianceMonitoringWhereInput {
-  const search = filter?.search;
-  return {
-    ...commonWhere(filter),
-    OR: search ? [{ businessType: contains(search) }, { jurisdiction: contains(search) }] : undefined,
-  };
-}
-
-builder.queryField('complianceMonitoring', (t) =>
-  t.prismaConnection({
-    type: 'ComplianceMonitoring',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Compliance monitoring of the active tenant.',
-    args: listArgs(t.arg, ComplianceMonitoringFilter),
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.complianceMonitoring.findMany({ ...query, where: complianceWhere(args.filter), orderBy: listOrder(args) }),
-    totalCount: (_connection, { filter }, ctx) =>
-      ctx.prisma.complianceMonitoring.count({ where: complianceWhere(filter) }),
-  }),
-);
 
 builder.mutationField('requestComplianceMonitoring', (t) =>
   t.prismaField({

@@ -1,19 +1,15 @@
-import type { Prisma } from '../../db/prisma.ts';
 import { builder } from '../builder.ts';
-import { contains, DateRangeInput, PAGE, searchText } from '../filters.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
-  commonWhere,
   httpUrl,
   jsonInput,
   jsonUpdate,
-  listArgs,
-  listOrder,
   longText,
   metadataObject,
   nonNegativeInt,
   requestAsCaller,
+  solutionList,
   unitInterval,
   updateResultAsCaller,
 } from './shared.ts';
@@ -63,31 +59,13 @@ export const ContractAnalysisRef = builder.prismaNode('ContractAnalysis', {
   }),
 });
 
-const ContractAnalysisFilter = builder.inputType('ContractAnalysisFilter', {
-  fields: (t) => ({
-    status: t.field({ type: [ContractAnalysisStatusEnum], required: false }),
-    projectId: t.globalID({ for: ProjectRef, required: false }),
-    createdAt: t.field({ type: DateRangeInput, required: false }),
-    search: t.string({ required: false, validate: searchText, description: 'Matches the contract title.' }),
-  }),
+solutionList({
+  model: 'ContractAnalysis',
+  field: 'contractAnalyses',
+  description: 'Contract analyses of the active tenant.',
+  status: ContractAnalysisStatusEnum,
+  search: { columns: ['contractTitle'], description: 'Matches the contract title.' },
 });
-
-function contractWhere(filter: typeof ContractAnalysisFilter.$inferInput | null | undefined): Prisma.ContractAnalysisWhereInput {
-  return { ...commonWhere(filter), contractTitle: filter?.search ? contains(filter.search) : undefined };
-}
-
-builder.queryField('contractAnalyses', (t) =>
-  t.prismaConnection({
-    type: 'ContractAnalysis',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Contract analyses of the active tenant.',
-    args: listArgs(t.arg, ContractAnalysisFilter),
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.contractAnalysis.findMany({ ...query, where: contractWhere(args.filter), orderBy: listOrder(args) }),
-    totalCount: (_connection, { filter }, ctx) => ctx.prisma.contractAnalysis.count({ where: contractWhere(filter) }),
-  }),
-);
 
 builder.mutationField('requestContractAnalysis', (t) =>
   t.prismaField({

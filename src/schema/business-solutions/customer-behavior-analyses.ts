@@ -1,17 +1,13 @@
-import type { Prisma } from '../../db/prisma.ts';
 import { builder } from '../builder.ts';
-import { contains, DateRangeInput, PAGE, searchText } from '../filters.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
-  commonWhere,
   jsonInput,
   jsonUpdate,
-  listArgs,
-  listOrder,
   metadataObject,
   nonNegativeInt,
   requestAsCaller,
+  solutionList,
   unitInterval,
   updateResultAsCaller,
 } from './shared.ts';
@@ -45,34 +41,13 @@ export const CustomerBehaviorAnalysisRef = builder.prismaNode('CustomerBehaviorA
   }),
 });
 
-const CustomerBehaviorAnalysisFilter = builder.inputType('CustomerBehaviorAnalysisFilter', {
-  fields: (t) => ({
-    status: t.field({ type: [BehaviorAnalysisStatusEnum], required: false }),
-    projectId: t.globalID({ for: ProjectRef, required: false }),
-    createdAt: t.field({ type: DateRangeInput, required: false }),
-    search: t.string({ required: false, validate: searchText, description: 'Matches the customer segment.' }),
-  }),
+solutionList({
+  model: 'CustomerBehaviorAnalysis',
+  field: 'customerBehaviorAnalyses',
+  description: 'Customer behaviour analyses of the active tenant.',
+  status: BehaviorAnalysisStatusEnum,
+  search: { columns: ['customerSegment'], description: 'Matches the customer segment.' },
 });
-
-function behaviorWhere(
-  filter: typeof CustomerBehaviorAnalysisFilter.$inferInput | null | undefined,
-): Prisma.CustomerBehaviorAnalysisWhereInput {
-  return { ...commonWhere(filter), customerSegment: filter?.search ? contains(filter.search) : undefined };
-}
-
-builder.queryField('customerBehaviorAnalyses', (t) =>
-  t.prismaConnection({
-    type: 'CustomerBehaviorAnalysis',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Customer behaviour analyses of the active tenant.',
-    args: listArgs(t.arg, CustomerBehaviorAnalysisFilter),
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.customerBehaviorAnalysis.findMany({ ...query, where: behaviorWhere(args.filter), orderBy: listOrder(args) }),
-    totalCount: (_connection, { filter }, ctx) =>
-      ctx.prisma.customerBehaviorAnalysis.count({ where: behaviorWhere(filter) }),
-  }),
-);
 
 builder.mutationField('requestCustomerBehaviorAnalysis', (t) =>
   t.prismaField({

@@ -1,16 +1,12 @@
-import type { Prisma } from '../../db/prisma.ts';
 import { builder } from '../builder.ts';
-import { DateRangeInput, PAGE } from '../filters.ts';
 import { ProjectRef } from '../projects.ts';
 import {
-  commonWhere,
   jsonInput,
   jsonUpdate,
-  listArgs,
-  listOrder,
   metadataObject,
   nonNegativeInt,
   requestAsCaller,
+  solutionList,
   unitInterval,
   updateResultAsCaller,
 } from './shared.ts';
@@ -45,30 +41,12 @@ export const LearningPathRef = builder.prismaNode('LearningPath', {
 });
 
 // A learning path has no title-like text column, so its filter has no search.
-const LearningPathFilter = builder.inputType('LearningPathFilter', {
-  fields: (t) => ({
-    status: t.field({ type: [LearningPathStatusEnum], required: false }),
-    projectId: t.globalID({ for: ProjectRef, required: false }),
-    createdAt: t.field({ type: DateRangeInput, required: false }),
-  }),
+solutionList({
+  model: 'LearningPath',
+  field: 'learningPaths',
+  description: 'Learning paths of the active tenant.',
+  status: LearningPathStatusEnum,
 });
-
-function learningPathWhere(filter: typeof LearningPathFilter.$inferInput | null | undefined): Prisma.LearningPathWhereInput {
-  return commonWhere(filter);
-}
-
-builder.queryField('learningPaths', (t) =>
-  t.prismaConnection({
-    type: 'LearningPath',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Learning paths of the active tenant.',
-    args: listArgs(t.arg, LearningPathFilter),
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.learningPath.findMany({ ...query, where: learningPathWhere(args.filter), orderBy: listOrder(args) }),
-    totalCount: (_connection, { filter }, ctx) => ctx.prisma.learningPath.count({ where: learningPathWhere(filter) }),
-  }),
-);
 
 builder.mutationField('requestLearningPath', (t) =>
   t.prismaField({

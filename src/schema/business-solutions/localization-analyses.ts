@@ -1,20 +1,16 @@
 import { z } from 'zod';
-import type { Prisma } from '../../db/prisma.ts';
 import { builder } from '../builder.ts';
-import { contains, DateRangeInput, PAGE, searchText } from '../filters.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
-  commonWhere,
   httpUrl,
   jsonInput,
   jsonUpdate,
-  listArgs,
-  listOrder,
   longText,
   metadataObject,
   nonNegativeInt,
   requestAsCaller,
+  solutionList,
   unitInterval,
   updateResultAsCaller,
 } from './shared.ts';
@@ -53,38 +49,13 @@ export const LocalizationAnalysisRef = builder.prismaNode('LocalizationAnalysis'
   }),
 });
 
-const LocalizationAnalysisFilter = builder.inputType('LocalizationAnalysisFilter', {
-  fields: (t) => ({
-    status: t.field({ type: [LocalizationStatusEnum], required: false }),
-    projectId: t.globalID({ for: ProjectRef, required: false }),
-    createdAt: t.field({ type: DateRangeInput, required: false }),
-    search: t.string({ required: false, validate: searchText, description: 'Matches the product name or target market.' }),
-  }),
+solutionList({
+  model: 'LocalizationAnalysis',
+  field: 'localizationAnalyses',
+  description: 'Localization analyses of the active tenant.',
+  status: LocalizationStatusEnum,
+  search: { columns: ['productName', 'targetMarket'], description: 'Matches the product name or target market.' },
 });
-
-function localizationWhere(
-  filter: typeof LocalizationAnalysisFilter.$inferInput | null | undefined,
-): Prisma.LocalizationAnalysisWhereInput {
-  const search = filter?.search;
-  return {
-    ...commonWhere(filter),
-    OR: search ? [{ productName: contains(search) }, { targetMarket: contains(search) }] : undefined,
-  };
-}
-
-builder.queryField('localizationAnalyses', (t) =>
-  t.prismaConnection({
-    type: 'LocalizationAnalysis',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Localization analyses of the active tenant.',
-    args: listArgs(t.arg, LocalizationAnalysisFilter),
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.localizationAnalysis.findMany({ ...query, where: localizationWhere(args.filter), orderBy: listOrder(args) }),
-    totalCount: (_connection, { filter }, ctx) =>
-      ctx.prisma.localizationAnalysis.count({ where: localizationWhere(filter) }),
-  }),
-);
 
 builder.mutationField('requestLocalizationAnalysis', (t) =>
   t.prismaField({

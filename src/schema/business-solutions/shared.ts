@@ -1,11 +1,12 @@
-import type { ArgBuilder, InputObjectRef } from '@pothos/core';
+import type { EnumRef } from '@pothos/core';
 import { z } from 'zod';
 import type { GatewayContext } from '../../context.ts';
 import type { TransactionClient } from '../../db/request-transaction.ts';
 import { DomainError } from '../../errors.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import { dateRange, SortDirectionEnum } from '../filters.ts';
+import { contains, DateRangeInput, dateRange, PAGE, searchText, SortDirectionEnum } from '../filters.ts';
+import { ProjectRef } from '../projects.ts';
 import { requireChanges, requireTenantId, requireUserId, runMutation } from '../mutation.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -15,33 +16,80 @@ export const BusinessSolutionOrderFieldEnum = builder.enumType('BusinessSolution
 });
 const ORDER_COLUMN = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt' } as const;
 
-/** The arguments every business-solution connection takes: its filter, then the order. */
-export function listArgs<Filter extends InputObjectRef<Types, unknown>>(arg: ArgBuilder<Types>, filter: Filter) {
-  return {
-    filter: arg({ type: filter, required: false }),
-    orderBy: arg({ type: BusinessSolutionOrderFieldEnum, required: true, defaultValue: 'CREATED_AT' }),
-    direction: arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
-  };
-}
+type SolutionModel = 'ContractAnalysis' | 'LocalizationAnalysis' | 'CustomerBehaviorAnalysis' | 'ComplianceMonitoring' | 'LearningPath';
 
-/** Prisma's orderBy for listArgs, with the id as tie-breaker so cursors stay stable. */
-export function listOrder({ orderBy, direction }: { orderBy: keyof typeof ORDER_COLUMN; direction: 'ASC' | 'DESC' }) {
-  return [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? ('asc' as const) : ('desc' as const) }, { id: 'asc' as const }];
-}
-
-interface CommonFilter<Status extends string> {
-  status?: Status[] | null;
+/** The filter every kind's connection takes; `search` only where the kind has text worth searching. */
+interface SolutionFilter {
+  status?: string[] | null;
   projectId?: { id: string } | null;
   createdAt?: { from?: Date | null; to?: Date | null } | null;
+  search?: string | null;
 }
 
-/** The where clause of the filter fields every kind shares; RLS already limits rows to the active tenant. */
-export function commonWhere<Status extends string>(filter: CommonFilter<Status> | null | undefined) {
-  return {
+/** What a kind's connection needs of its Prisma delegate (reached through the request client). */
+interface ListDelegate {
+  findMany(args: object): Promise<unknown[]>;
+  count(args: { where: object }): Promise<number>;
+}
+
+export interface SolutionListSpec<Model extends SolutionModel> {
+  /** The Prisma model; the filter input is named `${model}Filter`. */
+  model: Model;
+  /** The Query field. */
+  field: string;
+  description: string;
+  status: EnumRef<Types, string>;
+  /** Text columns the filter's `search` matches, case-insensitively, any of them; none means no search. */
+  search?: { columns: readonly string[]; description: string };
+}
+
+/**
+ * A kind's connection on Query: filtered by status, project, creation date and (where the kind
+ * has one) text, ordered by creation or update time with the id as tie-breaker so cursors stay
+ * stable, with totalCount. RLS already limits rows to the active tenant.
+ */
+export function solutionList<Model extends SolutionModel>(spec: SolutionListSpec<Model>) {
+  const Filter = builder.inputRef<SolutionFilter>(`${spec.model}Filter`).implement({
+    fields: (t) => ({
+      status: t.field({ type: [spec.status], required: false }),
+      projectId: t.globalID({ for: ProjectRef, required: false }),
+      createdAt: t.field({ type: DateRangeInput, required: false }),
+      ...(spec.search
+        ? { search: t.string({ required: false, validate: searchText, description: spec.search.description }) }
+        : {}),
+    }),
+  });
+
+  const where = (filter: SolutionFilter | null | undefined) => ({
     status: filter?.status ? { in: filter.status } : undefined,
     projectId: filter?.projectId?.id,
     createdAt: dateRange(filter?.createdAt),
-  };
+    OR: filter?.search && spec.search ? spec.search.columns.map((column) => ({ [column]: contains(filter.search!) })) : undefined,
+  });
+  const rows = (ctx: GatewayContext) =>
+    (ctx.prisma as unknown as Record<string, ListDelegate>)[spec.model.charAt(0).toLowerCase() + spec.model.slice(1)]!;
+
+  builder.queryField(spec.field, (t) =>
+    t.prismaConnection({
+      type: spec.model,
+      // Every kind's id is its primary key; Pothos cannot see that through the generic model.
+      cursor: 'id' as never,
+      ...PAGE,
+      description: spec.description,
+      args: {
+        filter: t.arg({ type: Filter, required: false }),
+        orderBy: t.arg({ type: BusinessSolutionOrderFieldEnum, required: true, defaultValue: 'CREATED_AT' }),
+        direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
+      },
+      resolve: (query, _root, { filter, orderBy, direction }, ctx) =>
+        rows(ctx).findMany({
+          ...query,
+          where: where(filter),
+          orderBy: [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? 'asc' : 'desc' }, { id: 'asc' }],
+        }) as never,
+      totalCount: (_connection, { filter }, ctx) => rows(ctx).count({ where: where(filter) }),
+    }),
+  );
 }
 
 /** A short quotation of what the caller sent, for validation messages. */
