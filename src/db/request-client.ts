@@ -31,7 +31,7 @@ export function guardTransactionClient(tx: TransactionClient): TransactionClient
         return value;
       }
       return new Proxy(value, {
-        get: (delegate, method: string) => (...args: unknown[]) => callDelegate(target, property, method, args),
+        get: (_delegate, method: string) => (...args: unknown[]) => callDelegate(target, property, method, args),
       });
     },
   });

@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
 import type { AnalysisStatus } from '../generated/prisma/enums.ts';
 import { builder } from './builder.ts';
-import { ANALYSIS_CREDIT_COST, paidRequestText, pricedValues, spendCredits } from './credits.ts';
+import { ANALYSIS_CREDIT_COST, modelName, paidRequest, paidRequestText, pricedValues } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { runMutation } from './mutation.ts';
 import { ProjectRef } from './projects.ts';
 
 export const AnalysisTypeEnum = builder.enumType('AnalysisType', { values: pricedValues(ANALYSIS_CREDIT_COST) });
@@ -96,7 +95,6 @@ function analysisWhere(filter: typeof AnalysisFilter.$inferInput | null | undefi
   };
 }
 
-const modelName = z.string().trim().min(1).max(200);
 
 builder.mutationField('requestAnalysis', (t) =>
   t.prismaField({
@@ -118,30 +116,27 @@ builder.mutationField('requestAnalysis', (t) =>
       }),
     },
     errors: { dataField: { name: 'analysis' } },
-    resolve: async (query, _root, { input }, ctx) => {
-      const userId = requireUserId(ctx);
-      const tenantId = await requireTenantId(ctx);
-      const creditsCost = ANALYSIS_CREDIT_COST[input.type];
-      // Chosen here so the ledger entry can name the analysis it paid for.
-      const id = randomUUID();
-      return runMutation(ctx, async (tx) => {
-        await spendCredits(tx, creditsCost, `analysis:${input.type}`, { analysisId: id, type: input.type });
-        return tx.analysis.create({
-          ...query,
-          data: {
-            id,
-            tenantId,
-            userId,
-            projectId: input.projectId?.id,
-            type: input.type,
-            input: input.input,
-            model: input.model ?? undefined,
-            creditsCost,
-            metadata: (input.metadata ?? {}) as never,
-          },
-        });
-      });
-    },
+    resolve: (query, _root, { input }, ctx) =>
+      paidRequest(
+        ctx,
+        {
+          credits: ANALYSIS_CREDIT_COST[input.type],
+          reason: `analysis:${input.type}`,
+          metadata: (id) => ({ analysisId: id, type: input.type }),
+        },
+        (tx, row) =>
+          tx.analysis.create({
+            ...query,
+            data: {
+              ...row,
+              projectId: input.projectId?.id,
+              type: input.type,
+              input: input.input,
+              model: input.model ?? undefined,
+              metadata: (input.metadata ?? {}) as never,
+            },
+          }),
+      ),
   }),
 );
 

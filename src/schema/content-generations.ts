@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
 import type { GenerationStatus } from '../generated/prisma/enums.ts';
 import { builder } from './builder.ts';
-import { GENERATION_CREDIT_COST, paidRequestText, pricedValues, spendCredits } from './credits.ts';
-import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { GENERATION_CREDIT_COST, modelName, paidRequest, paidRequestText, pricedValues } from './credits.ts';
+import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
+import { runMutation } from './mutation.ts';
 import { ProjectRef } from './projects.ts';
 
 export const GenerationTypeEnum = builder.enumType('GenerationType', { values: pricedValues(GENERATION_CREDIT_COST) });
@@ -98,37 +97,34 @@ builder.mutationField('requestContentGeneration', (t) =>
             type: f.field({ type: GenerationTypeEnum }),
             prompt: f.string({ validate: paidRequestText, description: 'What to generate, 1 to 100000 characters, kept as sent.' }),
             projectId: f.globalID({ for: ProjectRef, required: false }),
-            model: f.string({ required: false, validate: z.string().trim().min(1).max(200) }),
+            model: f.string({ required: false, validate: modelName }),
             metadata: f.field({ type: 'JSON', required: false }),
           }),
         }),
       }),
     },
     errors: { dataField: { name: 'contentGeneration' } },
-    resolve: async (query, _root, { input }, ctx) => {
-      const userId = requireUserId(ctx);
-      const tenantId = await requireTenantId(ctx);
-      const creditsCost = GENERATION_CREDIT_COST[input.type];
-      // Chosen here so the ledger entry can name the generation it paid for.
-      const id = randomUUID();
-      return runMutation(ctx, async (tx) => {
-        await spendCredits(tx, creditsCost, `generation:${input.type}`, { contentGenerationId: id, type: input.type });
-        return tx.contentGeneration.create({
-          ...query,
-          data: {
-            id,
-            tenantId,
-            userId,
-            projectId: input.projectId?.id,
-            type: input.type,
-            prompt: input.prompt,
-            model: input.model ?? undefined,
-            creditsCost,
-            metadata: (input.metadata ?? {}) as never,
-          },
-        });
-      });
-    },
+    resolve: (query, _root, { input }, ctx) =>
+      paidRequest(
+        ctx,
+        {
+          credits: GENERATION_CREDIT_COST[input.type],
+          reason: `generation:${input.type}`,
+          metadata: (id) => ({ contentGenerationId: id, type: input.type }),
+        },
+        (tx, row) =>
+          tx.contentGeneration.create({
+            ...query,
+            data: {
+              ...row,
+              projectId: input.projectId?.id,
+              type: input.type,
+              prompt: input.prompt,
+              model: input.model ?? undefined,
+              metadata: (input.metadata ?? {}) as never,
+            },
+          }),
+      ),
   }),
 );
 

@@ -100,7 +100,7 @@ describe('analyses query', () => {
     await seedAnalysis(world.a.id, world.a.member.id, `first ${tag}`, { status: 'COMPLETED', confidence: 0.9, project_id: projectA });
     await seedAnalysis(world.a.id, world.a.admin.id, `second ${tag.toUpperCase()}`, { type: 'SEO_ANALYSIS', confidence: 0.2 });
     await seedAnalysis(world.a.id, world.a.member.id, `old ${tag}`, { created_at: '2020-01-01T00:00:00Z' });
-    await seedAnalysis(world.b.id, world.b.member.id, `foreign ${tag}`);
+    await seedAnalysis(world.b.id, world.b.member.id, `foreign ${tag}`, { project_id: projectB });
     const list = (user: WorldUser, tenantId: string, variables: Record<string, unknown>) =>
       api.as<ListData>(user, tenantId, LIST, variables).then((r) => r.body.data!.analyses);
     const inputs = (page: ListData['analyses']) => page.edges.map((e) => e.node.input);
@@ -114,6 +114,10 @@ describe('analyses query', () => {
     expect([inputs(byType), byType.totalCount]).toEqual([[`second ${tag.toUpperCase()}`], 1]);
     const byProject = await list(world.a.viewer, world.a.id, { filter: { search: tag, projectId: encodeGlobalID('Project', projectA) } });
     expect([inputs(byProject), byProject.totalCount]).toEqual([[`first ${tag}`], 1]);
+    // Another tenant's project as a filter finds nothing here, and its analysis only there.
+    const foreignProject = { filter: { search: tag, projectId: encodeGlobalID('Project', projectB) } };
+    expect((await list(world.a.viewer, world.a.id, foreignProject)).totalCount).toBe(0);
+    expect(inputs(await list(world.b.viewer, world.b.id, foreignProject))).toEqual([`foreign ${tag}`]);
     const byDate = await list(world.a.viewer, world.a.id, { filter: { search: tag, createdAt: { to: '2021-01-01T00:00:00Z' } } });
     expect([inputs(byDate), byDate.totalCount]).toEqual([[`old ${tag}`], 1]);
 
