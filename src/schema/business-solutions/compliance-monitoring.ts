@@ -3,13 +3,10 @@ import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
   jsonInput,
-  jsonUpdate,
   metadataObject,
-  nonNegativeInt,
   requestAsCaller,
   solutionList,
-  unitInterval,
-  updateResultAsCaller,
+  solutionResultUpdate,
 } from './shared.ts';
 
 export const ComplianceStatusEnum = builder.enumType('ComplianceStatus', {
@@ -88,46 +85,13 @@ builder.mutationField('requestComplianceMonitoring', (t) =>
   }),
 );
 
-builder.mutationField('updateComplianceMonitoringResult', (t) =>
-  t.prismaField({
-    type: 'ComplianceMonitoring',
-    description: 'Records progress or results of a compliance review you requested, or any as ADMIN and up. Null clears a result.',
-    args: {
-      id: t.arg.globalID({ for: ComplianceMonitoringRef, required: true }),
-      input: t.arg({
-        required: true,
-        type: builder.inputType('UpdateComplianceMonitoringResultInput', {
-          fields: (f) => ({
-            status: f.field({ type: ComplianceStatusEnum, required: false }),
-            riskAssessment: f.field({ type: 'JSON', required: false }),
-            documentReviews: f.field({ type: 'JSON', required: false }),
-            actionPlan: f.field({ type: 'JSON', required: false }),
-            auditPreparation: f.field({ type: 'JSON', required: false }),
-            trainingMaterials: f.field({ type: 'JSON', required: false }),
-            nextReviewDate: f.field({ type: 'DateTime', required: false }),
-            confidence: f.float({ required: false, validate: unitInterval }),
-            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
-          }),
-        }),
-      }),
-    },
-    errors: { dataField: { name: 'complianceMonitoring' } },
-    resolve: (query, _root, { id, input }, ctx) =>
-      updateResultAsCaller(
-        ctx,
-        { table: 'compliance_monitoring', label: 'compliance monitoring', id: id.id },
-        {
-          status: input.status ?? undefined,
-          riskAssessment: jsonUpdate(input.riskAssessment),
-          documentReviews: jsonUpdate(input.documentReviews),
-          actionPlan: jsonUpdate(input.actionPlan),
-          auditPreparation: jsonUpdate(input.auditPreparation),
-          trainingMaterials: jsonUpdate(input.trainingMaterials),
-          nextReviewDate: input.nextReviewDate,
-          confidence: input.confidence,
-          processingTimeMs: input.processingTimeMs,
-        },
-        (tx, data) => tx.complianceMonitoring.update({ ...query, where: { id: id.id }, data }),
-      ),
-  }),
-);
+solutionResultUpdate({
+  model: 'ComplianceMonitoring',
+  table: 'compliance_monitoring',
+  label: 'compliance monitoring',
+  noun: 'compliance review',
+  ref: ComplianceMonitoringRef,
+  status: ComplianceStatusEnum,
+  results: ['riskAssessment', 'documentReviews', 'actionPlan', 'auditPreparation', 'trainingMaterials'],
+  dates: ['nextReviewDate'],
+});

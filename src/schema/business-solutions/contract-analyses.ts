@@ -4,14 +4,11 @@ import {
   boundedText,
   httpUrl,
   jsonInput,
-  jsonUpdate,
   longText,
   metadataObject,
-  nonNegativeInt,
   requestAsCaller,
   solutionList,
-  unitInterval,
-  updateResultAsCaller,
+  solutionResultUpdate,
 } from './shared.ts';
 
 export const ContractTypeEnum = builder.enumType('ContractType', {
@@ -106,44 +103,12 @@ builder.mutationField('requestContractAnalysis', (t) =>
   }),
 );
 
-builder.mutationField('updateContractAnalysisResult', (t) =>
-  t.prismaField({
-    type: 'ContractAnalysis',
-    description: 'Records progress or results of a contract analysis you requested, or any as ADMIN and up. Null clears a result.',
-    args: {
-      id: t.arg.globalID({ for: ContractAnalysisRef, required: true }),
-      input: t.arg({
-        required: true,
-        type: builder.inputType('UpdateContractAnalysisResultInput', {
-          fields: (f) => ({
-            status: f.field({ type: ContractAnalysisStatusEnum, required: false }),
-            riskAssessment: f.field({ type: 'JSON', required: false }),
-            clauses: f.field({ type: 'JSON', required: false }),
-            plainLanguage: f.field({ type: 'JSON', required: false }),
-            complianceCheck: f.field({ type: 'JSON', required: false }),
-            recommendations: f.field({ type: 'JSON', required: false }),
-            confidence: f.float({ required: false, validate: unitInterval }),
-            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
-          }),
-        }),
-      }),
-    },
-    errors: { dataField: { name: 'contractAnalysis' } },
-    resolve: (query, _root, { id, input }, ctx) =>
-      updateResultAsCaller(
-        ctx,
-        { table: 'contract_analyses', label: 'contract analysis', id: id.id },
-        {
-          status: input.status ?? undefined,
-          riskAssessment: jsonUpdate(input.riskAssessment),
-          clauses: jsonUpdate(input.clauses),
-          plainLanguage: jsonUpdate(input.plainLanguage),
-          complianceCheck: jsonUpdate(input.complianceCheck),
-          recommendations: jsonUpdate(input.recommendations),
-          confidence: input.confidence,
-          processingTimeMs: input.processingTimeMs,
-        },
-        (tx, data) => tx.contractAnalysis.update({ ...query, where: { id: id.id }, data }),
-      ),
-  }),
-);
+solutionResultUpdate({
+  model: 'ContractAnalysis',
+  table: 'contract_analyses',
+  label: 'contract analysis',
+  noun: 'contract analysis',
+  ref: ContractAnalysisRef,
+  status: ContractAnalysisStatusEnum,
+  results: ['riskAssessment', 'clauses', 'plainLanguage', 'complianceCheck', 'recommendations'],
+});

@@ -3,13 +3,10 @@ import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
   jsonInput,
-  jsonUpdate,
   metadataObject,
-  nonNegativeInt,
   requestAsCaller,
   solutionList,
-  unitInterval,
-  updateResultAsCaller,
+  solutionResultUpdate,
 } from './shared.ts';
 
 export const BehaviorAnalysisStatusEnum = builder.enumType('BehaviorAnalysisStatus', {
@@ -84,46 +81,13 @@ builder.mutationField('requestCustomerBehaviorAnalysis', (t) =>
   }),
 );
 
-builder.mutationField('updateCustomerBehaviorAnalysisResult', (t) =>
-  t.prismaField({
-    type: 'CustomerBehaviorAnalysis',
-    description: 'Records progress or results of a behaviour analysis you requested, or any as ADMIN and up. Null clears a result.',
-    args: {
-      id: t.arg.globalID({ for: CustomerBehaviorAnalysisRef, required: true }),
-      input: t.arg({
-        required: true,
-        type: builder.inputType('UpdateCustomerBehaviorAnalysisResultInput', {
-          fields: (f) => ({
-            status: f.field({ type: BehaviorAnalysisStatusEnum, required: false }),
-            behaviorPrediction: f.field({ type: 'JSON', required: false }),
-            sentimentAnalysis: f.field({ type: 'JSON', required: false }),
-            journeyMapping: f.field({ type: 'JSON', required: false }),
-            recommendations: f.field({ type: 'JSON', required: false }),
-            conversionProbability: f.float({ required: false, validate: unitInterval }),
-            churnRisk: f.float({ required: false, validate: unitInterval }),
-            confidence: f.float({ required: false, validate: unitInterval }),
-            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
-          }),
-        }),
-      }),
-    },
-    errors: { dataField: { name: 'customerBehaviorAnalysis' } },
-    resolve: (query, _root, { id, input }, ctx) =>
-      updateResultAsCaller(
-        ctx,
-        { table: 'customer_behavior_analyses', label: 'customer behavior analysis', id: id.id },
-        {
-          status: input.status ?? undefined,
-          behaviorPrediction: jsonUpdate(input.behaviorPrediction),
-          sentimentAnalysis: jsonUpdate(input.sentimentAnalysis),
-          journeyMapping: jsonUpdate(input.journeyMapping),
-          recommendations: jsonUpdate(input.recommendations),
-          conversionProbability: input.conversionProbability,
-          churnRisk: input.churnRisk,
-          confidence: input.confidence,
-          processingTimeMs: input.processingTimeMs,
-        },
-        (tx, data) => tx.customerBehaviorAnalysis.update({ ...query, where: { id: id.id }, data }),
-      ),
-  }),
-);
+solutionResultUpdate({
+  model: 'CustomerBehaviorAnalysis',
+  table: 'customer_behavior_analyses',
+  label: 'customer behavior analysis',
+  noun: 'behaviour analysis',
+  ref: CustomerBehaviorAnalysisRef,
+  status: BehaviorAnalysisStatusEnum,
+  results: ['behaviorPrediction', 'sentimentAnalysis', 'journeyMapping', 'recommendations'],
+  scores: ['conversionProbability', 'churnRisk'],
+});

@@ -2,13 +2,10 @@ import { builder } from '../builder.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   jsonInput,
-  jsonUpdate,
   metadataObject,
-  nonNegativeInt,
   requestAsCaller,
   solutionList,
-  unitInterval,
-  updateResultAsCaller,
+  solutionResultUpdate,
 } from './shared.ts';
 
 export const LearningPathStatusEnum = builder.enumType('LearningPathStatus', {
@@ -81,48 +78,13 @@ builder.mutationField('requestLearningPath', (t) =>
   }),
 );
 
-builder.mutationField('updateLearningPathResult', (t) =>
-  t.prismaField({
-    type: 'LearningPath',
-    description: 'Records progress or results of a learning path you requested, or any as ADMIN and up. Null clears a result.',
-    args: {
-      id: t.arg.globalID({ for: LearningPathRef, required: true }),
-      input: t.arg({
-        required: true,
-        type: builder.inputType('UpdateLearningPathResultInput', {
-          fields: (f) => ({
-            status: f.field({ type: LearningPathStatusEnum, required: false }),
-            skillAssessment: f.field({ type: 'JSON', required: false }),
-            learningStyle: f.field({ type: 'JSON', required: false }),
-            generatedPath: f.field({ type: 'JSON', required: false }),
-            progressTracking: f.field({ type: 'JSON', required: false }),
-            certifications: f.field({ type: 'JSON', required: false }),
-            recommendations: f.field({ type: 'JSON', required: false }),
-            estimatedCompletion: f.field({ type: 'DateTime', required: false }),
-            confidence: f.float({ required: false, validate: unitInterval }),
-            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
-          }),
-        }),
-      }),
-    },
-    errors: { dataField: { name: 'learningPath' } },
-    resolve: (query, _root, { id, input }, ctx) =>
-      updateResultAsCaller(
-        ctx,
-        { table: 'learning_paths', label: 'learning path', id: id.id },
-        {
-          status: input.status ?? undefined,
-          skillAssessment: jsonUpdate(input.skillAssessment),
-          learningStyle: jsonUpdate(input.learningStyle),
-          generatedPath: jsonUpdate(input.generatedPath),
-          progressTracking: jsonUpdate(input.progressTracking),
-          certifications: jsonUpdate(input.certifications),
-          recommendations: jsonUpdate(input.recommendations),
-          estimatedCompletion: input.estimatedCompletion,
-          confidence: input.confidence,
-          processingTimeMs: input.processingTimeMs,
-        },
-        (tx, data) => tx.learningPath.update({ ...query, where: { id: id.id }, data }),
-      ),
-  }),
-);
+solutionResultUpdate({
+  model: 'LearningPath',
+  table: 'learning_paths',
+  label: 'learning path',
+  noun: 'learning path',
+  ref: LearningPathRef,
+  status: LearningPathStatusEnum,
+  results: ['skillAssessment', 'learningStyle', 'generatedPath', 'progressTracking', 'certifications', 'recommendations'],
+  dates: ['estimatedCompletion'],
+});

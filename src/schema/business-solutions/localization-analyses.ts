@@ -5,14 +5,11 @@ import {
   boundedText,
   httpUrl,
   jsonInput,
-  jsonUpdate,
   longText,
   metadataObject,
-  nonNegativeInt,
   requestAsCaller,
   solutionList,
-  unitInterval,
-  updateResultAsCaller,
+  solutionResultUpdate,
 } from './shared.ts';
 
 const productImages = z
@@ -100,44 +97,12 @@ builder.mutationField('requestLocalizationAnalysis', (t) =>
   }),
 );
 
-builder.mutationField('updateLocalizationAnalysisResult', (t) =>
-  t.prismaField({
-    type: 'LocalizationAnalysis',
-    description: 'Records progress or results of a localization analysis you requested, or any as ADMIN and up. Null clears a result.',
-    args: {
-      id: t.arg.globalID({ for: LocalizationAnalysisRef, required: true }),
-      input: t.arg({
-        required: true,
-        type: builder.inputType('UpdateLocalizationAnalysisResultInput', {
-          fields: (f) => ({
-            status: f.field({ type: LocalizationStatusEnum, required: false }),
-            culturalAnalysis: f.field({ type: 'JSON', required: false }),
-            visualAdaptation: f.field({ type: 'JSON', required: false }),
-            marketStrategy: f.field({ type: 'JSON', required: false }),
-            complianceCheck: f.field({ type: 'JSON', required: false }),
-            competitorAnalysis: f.field({ type: 'JSON', required: false }),
-            confidence: f.float({ required: false, validate: unitInterval }),
-            processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
-          }),
-        }),
-      }),
-    },
-    errors: { dataField: { name: 'localizationAnalysis' } },
-    resolve: (query, _root, { id, input }, ctx) =>
-      updateResultAsCaller(
-        ctx,
-        { table: 'localization_analyses', label: 'localization analysis', id: id.id },
-        {
-          status: input.status ?? undefined,
-          culturalAnalysis: jsonUpdate(input.culturalAnalysis),
-          visualAdaptation: jsonUpdate(input.visualAdaptation),
-          marketStrategy: jsonUpdate(input.marketStrategy),
-          complianceCheck: jsonUpdate(input.complianceCheck),
-          competitorAnalysis: jsonUpdate(input.competitorAnalysis),
-          confidence: input.confidence,
-          processingTimeMs: input.processingTimeMs,
-        },
-        (tx, data) => tx.localizationAnalysis.update({ ...query, where: { id: id.id }, data }),
-      ),
-  }),
-);
+solutionResultUpdate({
+  model: 'LocalizationAnalysis',
+  table: 'localization_analyses',
+  label: 'localization analysis',
+  noun: 'localization analysis',
+  ref: LocalizationAnalysisRef,
+  status: LocalizationStatusEnum,
+  results: ['culturalAnalysis', 'visualAdaptation', 'marketStrategy', 'complianceCheck', 'competitorAnalysis'],
+});

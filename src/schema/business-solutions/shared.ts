@@ -1,4 +1,4 @@
-import type { EnumRef } from '@pothos/core';
+import type { EnumRef, ObjectRef } from '@pothos/core';
 import { z } from 'zod';
 import type { GatewayContext } from '../../context.ts';
 import type { TransactionClient } from '../../db/request-transaction.ts';
@@ -25,6 +25,9 @@ interface SolutionFilter {
   createdAt?: { from?: Date | null; to?: Date | null } | null;
   search?: string | null;
 }
+
+/** The Prisma client's property for a model, which is also the payload's data field: ContractAnalysis -> contractAnalysis. */
+const delegateName = (model: SolutionModel) => model.charAt(0).toLowerCase() + model.slice(1);
 
 /** What a kind's connection needs of its Prisma delegate (reached through the request client). */
 interface ListDelegate {
@@ -66,8 +69,7 @@ export function solutionList<Model extends SolutionModel>(spec: SolutionListSpec
     createdAt: dateRange(filter?.createdAt),
     OR: filter?.search && spec.search ? spec.search.columns.map((column) => ({ [column]: contains(filter.search!) })) : undefined,
   });
-  const rows = (ctx: GatewayContext) =>
-    (ctx.prisma as unknown as Record<string, ListDelegate>)[spec.model.charAt(0).toLowerCase() + spec.model.slice(1)]!;
+  const rows = (ctx: GatewayContext) => (ctx.prisma as unknown as Record<string, ListDelegate>)[delegateName(spec.model)]!;
 
   builder.queryField(spec.field, (t) =>
     t.prismaConnection({
@@ -178,7 +180,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Result updates, as the caller in the mutation's savepoint; an update that sets nothing is
  * refused (requireChanges).
  */
-export async function updateResultAsCaller<Data extends { status?: string }, T>(
+async function updateResultAsCaller<Data extends { status?: string }, T>(
   ctx: GatewayContext,
   target: { table: SolutionTable; label: string; id: string },
   data: Data,
@@ -192,4 +194,70 @@ export async function updateResultAsCaller<Data extends { status?: string }, T>(
     await guardResultStatus(tx, target.table, target.label, target.id, data.status);
     return update(tx, data);
   });
+}
+
+export interface SolutionResultSpec<Model extends SolutionModel> {
+  model: Model;
+  table: SolutionTable;
+  /** How errors name a row of the kind. */
+  label: string;
+  /** How the mutation's description names it. */
+  noun: string;
+  ref: ObjectRef<Types, unknown>;
+  status: EnumRef<Types, string>;
+  /** jsonb result columns: null clears one, leaving it out keeps it. */
+  results: readonly string[];
+  /** Timestamps the model estimates (set or cleared like the results). */
+  dates?: readonly string[];
+  /** Scores from 0 to 1 besides `confidence`. */
+  scores?: readonly string[];
+}
+
+/**
+ * `update${model}Result(id, input)`: records progress or results of a row the caller requested,
+ * or of any row as ADMIN and up. Its input is the status, the jsonb results, the kind's dates
+ * and scores, then `confidence` and `processingTimeMs`, in that order.
+ */
+export function solutionResultUpdate<Model extends SolutionModel>(spec: SolutionResultSpec<Model>) {
+  const Input = builder.inputRef<Record<string, unknown>>(`Update${spec.model}ResultInput`).implement({
+    fields: (f) => ({
+      status: f.field({ type: spec.status, required: false }),
+      ...Object.fromEntries(spec.results.map((name) => [name, f.field({ type: 'JSON', required: false })])),
+      ...Object.fromEntries((spec.dates ?? []).map((name) => [name, f.field({ type: 'DateTime', required: false })])),
+      ...Object.fromEntries((spec.scores ?? []).map((name) => [name, f.float({ required: false, validate: unitInterval })])),
+      confidence: f.float({ required: false, validate: unitInterval }),
+      processingTimeMs: f.int({ required: false, validate: nonNegativeInt }),
+    }),
+  });
+  const results = new Set(spec.results);
+  const delegate = delegateName(spec.model);
+
+  builder.mutationField(`update${spec.model}Result`, (t) =>
+    t.prismaField({
+      type: spec.model,
+      description: `Records progress or results of a ${spec.noun} you requested, or any as ADMIN and up. Null clears a result.`,
+      args: {
+        id: t.arg.globalID({ for: spec.ref, required: true }),
+        input: t.arg({ type: Input, required: true }),
+      },
+      // The errors plugin cannot resolve its options through the generic model; the shape is what each kind had.
+      errors: { dataField: { name: delegate } } as never,
+      resolve: (query, _root, { id, input }, ctx) => {
+        // Results and dates: null clears, so they pass as sent (jsonb through jsonUpdate); status cannot be cleared.
+        const data = Object.fromEntries(
+          Object.entries(input).map(([name, value]) => [
+            name,
+            results.has(name) ? jsonUpdate(value) : name === 'status' ? (value ?? undefined) : value,
+          ]),
+        ) as { status?: string };
+        return updateResultAsCaller(ctx, { table: spec.table, label: spec.label, id: id.id }, data, (tx, changes) =>
+          (tx as unknown as Record<string, { update(args: object): Promise<unknown> }>)[delegate]!.update({
+            ...query,
+            where: { id: id.id },
+            data: changes,
+          }),
+        ) as never;
+      },
+    }),
+  );
 }
