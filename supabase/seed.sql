@@ -57,27 +57,32 @@ set local time zone 'UTC';
 -- bootstrap's. raw_app_meta_data.tenant_id is the user's active tenant.
 -- The create_profile_for_new_user trigger creates each public.users profile.
 
-insert into auth.users (id, email, raw_app_meta_data, raw_user_meta_data, created_at) values
+insert into auth.users (id, email, raw_app_meta_data, raw_user_meta_data, created_at, email_confirmed_at) values
   ('20000000-0000-4000-8000-000000000001', 'admin@example.com',
    '{"tenant_id": "10000000-0000-4000-8000-000000000001"}',
    '{"name": "Admin User", "avatar_url": "https://avatars.example.com/admin-user.png"}',
-   timestamptz '2025-09-08 07:07:44+00' - interval '200 days'),
+   timestamptz '2025-09-08 07:07:44+00' - interval '200 days',
+   timestamptz '2025-09-08 07:07:44+00' - interval '200 days' + interval '10 minutes'),
   ('20000000-0000-4000-8000-000000000002', 'manager@example.com',
    '{"tenant_id": "10000000-0000-4000-8000-000000000002"}',
    '{"name": "Enterprise Manager", "avatar_url": "https://avatars.example.com/enterprise-manager.png"}',
-   timestamptz '2025-09-08 07:07:44+00' - interval '150 days'),
+   timestamptz '2025-09-08 07:07:44+00' - interval '150 days',
+   timestamptz '2025-09-08 07:07:44+00' - interval '150 days' + interval '10 minutes'),
   ('20000000-0000-4000-8000-000000000003', 'test@example.com',
    '{"tenant_id": "10000000-0000-4000-8000-000000000001"}',
    '{"name": "Test User", "avatar_url": "https://avatars.example.com/test-user.png"}',
-   timestamptz '2025-09-08 07:07:44+00' - interval '190 days'),
+   timestamptz '2025-09-08 07:07:44+00' - interval '190 days',
+   timestamptz '2025-09-08 07:07:44+00' - interval '190 days' + interval '10 minutes'),
   ('20000000-0000-4000-8000-000000000004', 'ai.specialist@example.com',
    '{"tenant_id": "10000000-0000-4000-8000-000000000003"}',
    '{"name": "AI Specialist", "avatar_url": "https://avatars.example.com/ai-specialist.png"}',
-   timestamptz '2025-09-08 07:07:44+00' - interval '90 days'),
+   timestamptz '2025-09-08 07:07:44+00' - interval '90 days',
+   timestamptz '2025-09-08 07:07:44+00' - interval '90 days' + interval '10 minutes'),
   ('20000000-0000-4000-8000-000000000005', 'security@example.com',
    '{"tenant_id": "10000000-0000-4000-8000-000000000002"}',
    '{"name": "Security Analyst", "avatar_url": "https://avatars.example.com/security-analyst.png"}',
-   timestamptz '2025-09-08 07:07:44+00' - interval '120 days');
+   timestamptz '2025-09-08 07:07:44+00' - interval '120 days',
+   timestamptz '2025-09-08 07:07:44+00' - interval '120 days' + interval '10 minutes');
 
 -- Platform role and activity; created_at aligned with the identity's.
 update public.users u
@@ -642,10 +647,11 @@ values
    timestamptz '2025-09-08 07:07:44+00' - interval '14 days' + interval '4 seconds');
 
 
--- Credits (5 ledger entries) --------------------------------------------------
+-- Credits (8 ledger entries) --------------------------------------------------
 -- Written through the ledger function so balance_after is computed as in
 -- production. One entry per user in their tenant: purchases that came with the
--- plan upgrades, and internal allocations for the two specialists.
+-- plan upgrades, and internal allocations for the two specialists; then each
+-- tenant's pool (user_id null), which its OWNERs and ADMINs allocate from.
 
 select private.append_credit_entry(
   '10000000-0000-4000-8000-000000000001', '20000000-0000-4000-8000-000000000001', 1000, 'PURCHASE',
@@ -662,3 +668,12 @@ select private.append_credit_entry(
 select private.append_credit_entry(
   '10000000-0000-4000-8000-000000000002', '20000000-0000-4000-8000-000000000005', 2000, 'GRANT',
   'Allocation for security analyses', '{"source": "internal_allocation", "team": "security"}');
+select private.append_credit_entry(
+  '10000000-0000-4000-8000-000000000001', null, 10000, 'PURCHASE',
+  'Credit pool included with the ENTERPRISE plan', '{"source": "plan", "plan": "ENTERPRISE"}');
+select private.append_credit_entry(
+  '10000000-0000-4000-8000-000000000002', null, 10000, 'PURCHASE',
+  'Credit pool included with the ENTERPRISE plan', '{"source": "plan", "plan": "ENTERPRISE"}');
+select private.append_credit_entry(
+  '10000000-0000-4000-8000-000000000003', null, 2500, 'PURCHASE',
+  'Credit pool included with the PRO plan', '{"source": "plan", "plan": "PRO"}');
