@@ -30,3 +30,13 @@ export async function signDevToken(
     .setExpirationTime(options.expiresIn ?? '12h')
     .sign(new TextEncoder().encode(secret));
 }
+
+/** Signs a service_role token (no user): what the billing backend or the worker would send. */
+export function signDevServiceToken(secret: string, options: { expiresIn?: string; audience?: string } = {}): Promise<string> {
+  return new SignJWT({ role: 'service_role' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setAudience(options.audience ?? 'authenticated')
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h')
+    .sign(new TextEncoder().encode(secret));
+}

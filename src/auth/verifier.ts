@@ -75,7 +75,8 @@ function toClaims(payload: JWTPayload): RequestClaims {
   if (!API_ROLES.includes(role as ApiRole)) {
     throw new AuthError(`token claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
   }
-  if (role !== 'anon' && typeof payload.sub !== 'string') {
+  // service_role tokens (the billing backend, the worker) act as no user, like Supabase's service key.
+  if (role === 'authenticated' && typeof payload.sub !== 'string') {
     throw new AuthError('token has no "sub" claim');
   }
   return { ...payload, role } as RequestClaims;

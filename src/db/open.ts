@@ -68,7 +68,10 @@ async function openEmbedded(config: Config, onStatement?: StatementListener): Pr
   const demoDataLoaded = config.loadDemoData ? await loadDemoDataIfEmpty(owner) : false;
   const devIdentities = config.production ? [] : await writeDevIdentities(owner, config.dataDir);
   const { gateway } = await pgliteHandles(pg);
-  await assertUnprivilegedLogin(gateway);
+  // PGlite's only login is a superuser, so the login check cannot pass here; what must hold is
+  // that requests start from authenticator and switch to an API role (README, "Embedded isolation").
+  const login = await loginPrivileges(gateway);
+  if (login.actingAs !== 'authenticator') throw new Error(`the embedded gateway session acts as ${login.actingAs}, not authenticator`);
   const prisma = prismaForPglite(pg, onStatement);
   return {
     gateway,
@@ -76,7 +79,7 @@ async function openEmbedded(config: Config, onStatement?: StatementListener): Pr
     migrations,
     demoDataLoaded,
     devIdentities,
-    describe: `embedded PGlite in ${config.dataDir}`,
+    describe: `embedded PGlite in ${config.dataDir}, superuser login acting as authenticator`,
     async close() {
       await prisma.$disconnect();
       // Closing PGlite flushes it to disk.
@@ -85,15 +88,53 @@ async function openEmbedded(config: Config, onStatement?: StatementListener): Pr
   };
 }
 
+/** What a connection's session can do: the role it acts as, and any superuser it could become. */
+export interface LoginPrivileges {
+  actingAs: string;
+  superuser: boolean;
+  bypassRls: boolean;
+  /** A superuser this session can switch to with `set session authorization`; null when it can switch to none. */
+  canBecome: string | null;
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * Reads the session's own attributes, then tries to become each superuser for the length of
+ * the transaction. Only a superuser login can do that, even one that has switched to
+ * authenticator, so this tells an honest login from a privileged one dressed as authenticator.
+ */
+export async function loginPrivileges(db: Database): Promise<LoginPrivileges> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ name: string; rolsuper: boolean; rolbypassrls: boolean }>(
+      'select rolname::text as name, rolsuper, rolbypassrls from pg_roles where rolname = session_user',
+    );
+    const session = rows[0];
+    if (!session) throw new Error('the session user has no pg_roles row');
+    const supers = await tx.query<{ name: string }>('select rolname::text as name from pg_roles where rolsuper order by rolname');
+    let canBecome: string | null = null;
+    for (const { name } of supers.rows) {
+      await tx.query('savepoint login_probe');
+      try {
+        await tx.query(`set local session authorization ${quoteIdent(name)}`);
+        canBecome = name;
+        break;
+      } catch {
+        await tx.query('rollback to savepoint login_probe');
+      }
+    }
+    // `set local` ends with this transaction, so nothing of the probe outlives it.
+    return { actingAs: session.name, superuser: session.rolsuper, bypassRls: session.rolbypassrls, canBecome };
+  });
+}
+
 /** RLS is the security boundary only if the session cannot bypass it when a role switch is missed. */
 export async function assertUnprivilegedLogin(db: Database): Promise<void> {
-  const { rows } = await db.query<{ name: string; rolsuper: boolean; rolbypassrls: boolean }>(
-    'select rolname as name, rolsuper, rolbypassrls from pg_roles where rolname = session_user',
-  );
-  const login = rows[0];
-  if (!login || login.rolsuper || login.rolbypassrls) {
+  const login = await loginPrivileges(db);
+  if (login.superuser || login.bypassRls || login.canBecome) {
+    const what = login.canBecome ? `can switch to the superuser ${login.canBecome}` : 'is a superuser or has BYPASSRLS';
     throw new ConfigError(
-      `DATABASE_URL logs in as ${login?.name ?? 'an unknown role'}, which is a superuser or has BYPASSRLS. ` +
+      `DATABASE_URL logs in as ${login.actingAs}, which ${what}. ` +
         "The gateway must log in as a role without them (such as authenticator); put the owner's URL in " +
         'MIGRATION_DATABASE_URL for migrations.',
     );

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
-import { DomainError } from '../errors.ts';
-import type { AnalysisStatus } from '../generated/prisma/enums.ts';
 import { builder } from './builder.ts';
-import { ANALYSIS_CREDIT_COST, modelName, paidRequest, paidRequestText, pricedValues } from './credits.ts';
+import { ANALYSIS_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
 import { runMutation } from './mutation.ts';
 import { ProjectRef } from './projects.ts';
@@ -28,7 +26,7 @@ export const AnalysisRef = builder.prismaNode('Analysis', {
     creditsCost: t.exposeInt('creditsCost'),
     metadata: t.expose('metadata', { type: 'JSON' }),
     project: t.relation('project', { nullable: true }),
-    requestedBy: t.relation('user'),
+    requestedBy: t.relation('user', { nullable: true, description: 'Null once the requester has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -117,42 +115,28 @@ builder.mutationField('requestAnalysis', (t) =>
     },
     errors: { dataField: { name: 'analysis' } },
     resolve: (query, _root, { input }, ctx) =>
-      paidRequest(
-        ctx,
-        {
-          credits: ANALYSIS_CREDIT_COST[input.type],
-          reason: `analysis:${input.type}`,
-          metadata: (id) => ({ analysisId: id, type: input.type }),
-        },
-        (tx, row) =>
-          tx.analysis.create({
-            ...query,
-            data: {
-              ...row,
-              projectId: input.projectId?.id,
-              type: input.type,
-              input: input.input,
-              model: input.model ?? undefined,
-              metadata: (input.metadata ?? {}) as never,
-            },
-          }),
+      requestAsCaller(ctx, (tx, owner) =>
+        tx.analysis.create({
+          ...query,
+          data: {
+            ...owner,
+            projectId: input.projectId?.id,
+            type: input.type,
+            input: input.input,
+            model: input.model ?? undefined,
+            metadata: (input.metadata ?? {}) as never,
+          },
+        }),
       ),
   }),
 );
 
-/** The only moves the database's guard_analysis_status trigger allows, checked first for a clear message. */
-const NEXT_STATUSES: Record<AnalysisStatus, readonly AnalysisStatus[]> = {
-  PENDING: ['PROCESSING'],
-  PROCESSING: ['COMPLETED', 'FAILED'],
-  COMPLETED: [],
-  FAILED: [],
-};
-
 builder.mutationField('updateAnalysisStatus', (t) =>
   t.prismaField({
     type: 'Analysis',
-    description: 'Moves an analysis PENDING -> PROCESSING -> COMPLETED | FAILED; its creator or ADMIN and up.',
-    authScopes: { tenantRole: 'MEMBER' },
+    description:
+      'Moves an analysis PENDING -> PROCESSING -> COMPLETED | FAILED and records its result (service_role: the worker).',
+    authScopes: { serviceRole: true },
     args: {
       id: t.arg.globalID({ for: AnalysisRef, required: true }),
       input: t.arg({
@@ -170,17 +154,9 @@ builder.mutationField('updateAnalysisStatus', (t) =>
     },
     errors: { dataField: { name: 'analysis' } },
     resolve: (query, _root, { id, input }, ctx) =>
-      runMutation(ctx, async (tx) => {
-        const current = await tx.analysis.findUnique({ where: { id: id.id }, select: { status: true } });
-        if (!current) throw new DomainError('NOT_FOUND', 'no such analysis is visible to you');
-        const allowed = NEXT_STATUSES[current.status];
-        if (!allowed.includes(input.status)) {
-          throw new DomainError(
-            'INVALID_TRANSITION',
-            `analysis status cannot move from ${current.status} to ${input.status}; expected ${allowed.join(' or ') || 'no further change'}`,
-          );
-        }
-        return tx.analysis.update({
+      // The database's guard_analysis_status trigger refuses any other move (INVALID_TRANSITION).
+      runMutation(ctx, (tx) =>
+        tx.analysis.update({
           ...query,
           where: { id: id.id },
           data: {
@@ -190,7 +166,7 @@ builder.mutationField('updateAnalysisStatus', (t) =>
             model: input.model ?? undefined,
             processingTimeMs: input.processingTimeMs ?? undefined,
           },
-        });
-      }),
+        }),
+      ),
   }),
 );

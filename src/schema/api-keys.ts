@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { generateApiKey } from '../auth/api-keys.ts';
+import type { GatewayContext } from '../context.ts';
 import { DomainError } from '../errors.ts';
 import { builder } from './builder.ts';
 import { PAGE } from './filters.ts';
@@ -19,26 +20,48 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    owner: t.prismaField({
+      type: 'User',
+      nullable: true,
+      select: { userId: true },
+      description: 'Whose key it is: the key acts as this user.',
+      resolve: (query, key, _args, ctx) => ctx.prisma.user.findUnique({ ...query, where: { id: key.userId } }),
+    }),
   }),
 });
+
+/** Keys of the caller, or of every member for ADMIN and up when they ask; RLS decides either way. */
+async function apiKeyWhere(ctx: GatewayContext, includeRevoked: boolean, allMembers: boolean) {
+  const userId = requireUserId(ctx);
+  if (allMembers) {
+    const { role } = await ctx.loaders.caller();
+    if (role !== 'OWNER' && role !== 'ADMIN') {
+      throw new DomainError('FORBIDDEN', 'allMembers: only OWNER and ADMIN see every member\'s keys');
+    }
+  }
+  return { userId: allMembers ? undefined : userId, revokedAt: includeRevoked ? undefined : null };
+}
 
 builder.queryField('apiKeys', (t) =>
   t.prismaConnection({
     type: 'ApiKey',
     cursor: 'id',
     ...PAGE,
-    description: 'Your own API keys in the active tenant, newest first.',
+    description: 'Your own API keys in the active tenant, or every member\'s with allMembers (OWNER and ADMIN); newest first.',
     // anon holds no grant on api_keys at all: refuse in words rather than with a masked 42501.
     authScopes: { signedIn: true },
-    args: { includeRevoked: t.arg.boolean({ required: true, defaultValue: false }) },
-    resolve: (query, _root, { includeRevoked }, ctx) =>
+    args: {
+      includeRevoked: t.arg.boolean({ required: true, defaultValue: false }),
+      allMembers: t.arg.boolean({ required: true, defaultValue: false }),
+    },
+    resolve: async (query, _root, { includeRevoked, allMembers }, ctx) =>
       ctx.prisma.apiKey.findMany({
         ...query,
-        where: { userId: requireUserId(ctx), revokedAt: includeRevoked ? undefined : null },
+        where: await apiKeyWhere(ctx, includeRevoked, allMembers),
         orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
       }),
-    totalCount: (_connection, { includeRevoked }, ctx) =>
-      ctx.prisma.apiKey.count({ where: { userId: requireUserId(ctx), revokedAt: includeRevoked ? undefined : null } }),
+    totalCount: async (_connection, { includeRevoked, allMembers }, ctx) =>
+      ctx.prisma.apiKey.count({ where: await apiKeyWhere(ctx, includeRevoked, allMembers) }),
   }),
 );
 
@@ -81,6 +104,8 @@ builder.mutationField('createApiKey', (t) =>
     errors: { dataField: { name: 'created' } },
     resolve: async (_root, { input }, ctx) => {
       const userId = requireUserId(ctx);
+      // The database refuses it too; a leaked key must not be able to outlive its own revocation.
+      if (ctx.caller.via === 'api_key') throw new DomainError('FORBIDDEN', 'API keys are created by people, not with an API key');
       const tenantId = await requireTenantId(ctx);
       const key = generateApiKey();
       const row = await runMutation(ctx, (tx) =>
@@ -97,17 +122,15 @@ builder.mutationField('createApiKey', (t) =>
 builder.mutationField('revokeApiKey', (t) =>
   t.prismaField({
     type: 'ApiKey',
-    description: 'Revokes one of your keys at once. Revoking a revoked key keeps its first revokedAt.',
+    description: 'Revokes one of your keys, or any key of the active tenant as OWNER and ADMIN, at once and for good. ' +
+      'Revoking a revoked key keeps its first revokedAt.',
     args: { id: t.arg.globalID({ for: ApiKeyRef, required: true }) },
     errors: { dataField: { name: 'apiKey' } },
     resolve: (query, _root, { id }, ctx) => {
       requireUserId(ctx);
       return runMutation(ctx, async (tx) => {
-        // RLS limits the update to the caller's own keys; others' look like missing ones.
-        await tx.apiKey.updateMany({ where: { id: id.id, revokedAt: null }, data: { revokedAt: new Date() } });
-        const key = await tx.apiKey.findUnique({ ...query, where: { id: id.id } });
-        if (!key) throw new DomainError('NOT_FOUND', 'no such API key of yours in the active tenant');
-        return key;
+        await tx.$queryRaw`select id from public.revoke_api_key(${id.id}::uuid)`;
+        return tx.apiKey.findUniqueOrThrow({ ...query, where: { id: id.id } });
       });
     },
   }),

@@ -5,12 +5,20 @@ import { DomainError } from '../errors.ts';
 import { builder } from './builder.ts';
 import { dateRange, DateRangeInput, PAGE } from './filters.ts';
 import { requireTenantId, runMutation } from './mutation.ts';
+import { TenantRef } from './tenants.ts';
 
 // Defined, unexported, in tenants.ts; referred to by name, which Pothos resolves when it builds the schema.
 const PlanEnum = 'SubscriptionPlan' as unknown as EnumRef<never, 'FREE' | 'BASIC' | 'PRO' | 'ENTERPRISE'>;
 const SubscriptionStatusEnum = builder.enumType('SubscriptionStatus', { values: ['ACTIVE', 'CANCELLED', 'EXPIRED', 'PENDING'] as const });
-export const CreditKindEnum = builder.enumType('CreditKind', { values: ['PURCHASE', 'GRANT', 'SPEND', 'REFUND'] as const });
-export const AuditActionEnum = builder.enumType('AuditAction', { values: ['INSERT', 'UPDATE', 'DELETE'] as const });
+export const CreditKindEnum = builder.enumType('CreditKind', {
+  values: {
+    PURCHASE: { description: 'Bought: added by the billing backend.' },
+    GRANT: { description: 'Given by the platform: added by the billing backend.' },
+    SPEND: { description: 'Paid for a request (negative).' },
+    REFUND: { description: 'Returned for a request that failed.' },
+    ALLOCATION: { description: 'Moved from the tenant\'s pool (negative, no user) to a member (positive).' },
+  } as const,
+});
 
 // bigint columns as Float: exact up to 2^53, far beyond any counter or balance, and clients can do arithmetic on it.
 const bigintAsFloat = (value: bigint) => Number(value);
@@ -61,25 +69,10 @@ builder.prismaNode('CreditTransaction', {
     user: t.prismaField({
       type: 'User',
       nullable: true,
-      resolve: (query, entry, _args, ctx) => ctx.prisma.user.findUnique({ ...query, where: { id: entry.userId } }),
+      description: 'The member whose balance changed; null for the tenant\'s pool, or when they have left the tenant.',
+      resolve: (query, entry, _args, ctx) =>
+        entry.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: entry.userId } }) : null,
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-  }),
-});
-
-builder.prismaNode('AuditLog', {
-  id: { field: 'id' },
-  // node(id) answers null, not an error, for rows the caller cannot see.
-  nullable: true,
-  description: 'One write to a business table, recorded by a trigger (OWNER and ADMIN).',
-  fields: (t) => ({
-    actorId: t.exposeID('actorId', { nullable: true, description: 'The writing user\'s id; a plain uuid, as the user may be gone.' }),
-    actorRole: t.exposeString('actorRole'),
-    tableName: t.exposeString('tableName'),
-    rowId: t.exposeID('rowId', { nullable: true }),
-    action: t.expose('action', { type: AuditActionEnum }),
-    oldValues: t.expose('oldValues', { type: 'JSON', nullable: true }),
-    newValues: t.expose('newValues', { type: 'JSON', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -125,7 +118,7 @@ builder.queryField('creditTransactions', (t) =>
     type: 'CreditTransaction',
     cursor: 'id',
     ...PAGE,
-    description: 'Your ledger entries in the active tenant, or everyone\'s for ADMIN and up; newest first.',
+    description: 'Your ledger entries in the active tenant, or everyone\'s and the pool\'s for ADMIN and up; newest first.',
     // anon holds no grant on the ledger: refuse in words rather than with a masked 42501.
     authScopes: { signedIn: true },
     args: { filter: t.arg({ type: CreditTransactionFilter, required: false }) },
@@ -135,51 +128,58 @@ builder.queryField('creditTransactions', (t) =>
   }),
 );
 
-const AuditLogFilter = builder.inputType('AuditLogFilter', {
-  fields: (t) => ({
-    tableName: t.string({ required: false, validate: z.string().regex(/^[a-z_]{1,63}$/, 'a table name') }),
-    action: t.field({ type: [AuditActionEnum], required: false }),
-    rowId: t.string({ required: false, validate: z.uuid(), description: 'The written row\'s uuid (not a global id).' }),
-    createdAt: t.field({ type: DateRangeInput, required: false }),
-  }),
-});
-
-function auditWhere(filter: typeof AuditLogFilter.$inferInput | null | undefined): Prisma.AuditLogWhereInput {
-  return {
-    tableName: filter?.tableName ?? undefined,
-    action: filter?.action ? { in: filter.action } : undefined,
-    rowId: filter?.rowId ?? undefined,
-    createdAt: dateRange(filter?.createdAt),
-  };
-}
-
-builder.queryField('auditLogs', (t) =>
-  t.prismaConnection({
-    type: 'AuditLog',
-    cursor: 'id',
-    ...PAGE,
-    description: 'The active tenant\'s audit trail, newest first (OWNER and ADMIN).',
-    authScopes: { tenantRole: 'ADMIN' },
-    args: { filter: t.arg({ type: AuditLogFilter, required: false }) },
-    resolve: (query, _root, { filter }, ctx) =>
-      ctx.prisma.auditLog.findMany({ ...query, where: auditWhere(filter), orderBy: [{ seq: 'desc' }] }),
-    totalCount: (_connection, { filter }, ctx) => ctx.prisma.auditLog.count({ where: auditWhere(filter) }),
-  }),
-);
+const creditAmount = z.number().int().min(1).max(1_000_000);
+const creditReason = z.string().trim().min(1).max(500);
 
 builder.mutationField('grantCredits', (t) =>
   t.prismaField({
     type: 'CreditTransaction',
-    description: 'Grants credits to a member of the active tenant (ADMIN and up).',
-    authScopes: { tenantRole: 'ADMIN' },
+    description: 'Adds purchased or granted credits to a tenant\'s pool, or to one of its members (service_role: the billing backend).',
+    authScopes: { serviceRole: true },
     args: {
       input: t.arg({
         required: true,
         type: builder.inputType('GrantCreditsInput', {
           fields: (f) => ({
+            tenantId: f.globalID({ for: TenantRef }),
+            userId: f.globalID({ required: false, description: 'A member; leave out to fill the tenant\'s pool.' }),
+            amount: f.int({ validate: creditAmount }),
+            reason: f.string({ validate: creditReason }),
+            kind: f.field({
+              type: CreditKindEnum,
+              defaultValue: 'PURCHASE',
+              validate: z.enum(['PURCHASE', 'GRANT', 'REFUND'], { error: (issue) => `expected PURCHASE, GRANT or REFUND, got ${String(issue.input)}` }),
+            }),
+          }),
+        }),
+      }),
+    },
+    errors: { dataField: { name: 'transaction' } },
+    resolve: (query, _root, { input }, ctx) => {
+      const userId = input.userId ? userIdOf(input.userId) : null;
+      return runMutation(ctx, async (tx) => {
+        const [entry] = await tx.$queryRaw<{ id: string }[]>`
+          select id from public.grant_credits(${userId}::uuid, ${input.amount}::integer, ${input.reason}::text,
+                                              ${input.kind}::public.credit_kind, ${input.tenantId.id}::uuid)`;
+        return tx.creditTransaction.findUniqueOrThrow({ ...query, where: { id: entry!.id } });
+      });
+    },
+  }),
+);
+
+builder.mutationField('allocateCredits', (t) =>
+  t.prismaField({
+    type: 'CreditTransaction',
+    description: 'Moves credits from the active tenant\'s pool to one of its members (ADMIN and up); INSUFFICIENT_CREDITS when the pool is short.',
+    authScopes: { tenantRole: 'ADMIN' },
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('AllocateCreditsInput', {
+          fields: (f) => ({
             userId: f.globalID(),
-            amount: f.int({ validate: z.number().int().min(1).max(1_000_000) }),
-            reason: f.string({ validate: z.string().trim().min(1).max(500) }),
+            amount: f.int({ validate: creditAmount }),
+            reason: f.string({ validate: creditReason }),
           }),
         }),
       }),
@@ -190,7 +190,7 @@ builder.mutationField('grantCredits', (t) =>
       const userId = userIdOf(input.userId);
       return runMutation(ctx, async (tx) => {
         const [entry] = await tx.$queryRaw<{ id: string }[]>`
-          select id from public.grant_credits(${userId}::uuid, ${input.amount}::integer, ${input.reason}::text)`;
+          select id from public.allocate_credits(${userId}::uuid, ${input.amount}::integer, ${input.reason}::text)`;
         return tx.creditTransaction.findUniqueOrThrow({ ...query, where: { id: entry!.id } });
       });
     },

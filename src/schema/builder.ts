@@ -17,7 +17,7 @@ const rank = (role: TenantRole | null) => (role ? TENANT_ROLES.indexOf(role) : -
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { signedIn: boolean; tenantRole: TenantRole };
+  AuthScopes: { signedIn: boolean; tenantRole: TenantRole; serviceRole: boolean };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: true;
   Scalars: {
@@ -44,12 +44,18 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authScopes: (ctx) => ({
       signedIn: ctx.claims.role === 'authenticated' && typeof ctx.claims.sub === 'string',
+      // The billing backend and the worker: statuses, results and credits are theirs to write.
+      serviceRole: ctx.claims.role === 'service_role',
       tenantRole: async (min) => rank((await ctx.loaders.caller()).role) >= rank(min),
     }),
-    unauthorizedError: (_parent, ctx) =>
-      ctx.claims.role === 'authenticated'
+    unauthorizedError: (_parent, ctx, _info, { failure }) => {
+      if ('scope' in failure && failure.scope === 'serviceRole') {
+        return new DomainError('FORBIDDEN', 'only service_role (the billing backend or the worker) may do this');
+      }
+      return ctx.claims.role === 'authenticated'
         ? new DomainError('FORBIDDEN', 'your role in the active tenant does not allow this')
-        : new DomainError('UNAUTHENTICATED', 'sign in to do this'),
+        : new DomainError('UNAUTHENTICATED', 'sign in to do this');
+    },
   },
   // Input validation runs before authorization; its messages reveal nothing about stored data.
   errors: { defaultTypes: [DomainError], unsafelyHandleInputErrors: true },

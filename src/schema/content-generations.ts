@@ -3,7 +3,7 @@ import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
 import type { GenerationStatus } from '../generated/prisma/enums.ts';
 import { builder } from './builder.ts';
-import { GENERATION_CREDIT_COST, modelName, paidRequest, paidRequestText, pricedValues } from './credits.ts';
+import { GENERATION_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
 import { runMutation } from './mutation.ts';
 import { ProjectRef } from './projects.ts';
@@ -29,7 +29,7 @@ export const ContentGenerationRef = builder.prismaNode('ContentGeneration', {
     status: t.expose('status', { type: GenerationStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     project: t.relation('project', { nullable: true }),
-    requestedBy: t.relation('user'),
+    requestedBy: t.relation('user', { nullable: true, description: 'Null once the requester has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -105,25 +105,18 @@ builder.mutationField('requestContentGeneration', (t) =>
     },
     errors: { dataField: { name: 'contentGeneration' } },
     resolve: (query, _root, { input }, ctx) =>
-      paidRequest(
-        ctx,
-        {
-          credits: GENERATION_CREDIT_COST[input.type],
-          reason: `generation:${input.type}`,
-          metadata: (id) => ({ contentGenerationId: id, type: input.type }),
-        },
-        (tx, row) =>
-          tx.contentGeneration.create({
-            ...query,
-            data: {
-              ...row,
-              projectId: input.projectId?.id,
-              type: input.type,
-              prompt: input.prompt,
-              model: input.model ?? undefined,
-              metadata: (input.metadata ?? {}) as never,
-            },
-          }),
+      requestAsCaller(ctx, (tx, owner) =>
+        tx.contentGeneration.create({
+          ...query,
+          data: {
+            ...owner,
+            projectId: input.projectId?.id,
+            type: input.type,
+            prompt: input.prompt,
+            model: input.model ?? undefined,
+            metadata: (input.metadata ?? {}) as never,
+          },
+        }),
       ),
   }),
 );
@@ -133,8 +126,8 @@ const UNFINISHED: GenerationStatus[] = ['PENDING', 'PROCESSING'];
 builder.mutationField('completeContentGeneration', (t) =>
   t.prismaField({
     type: 'ContentGeneration',
-    description: 'Records the outcome of a PENDING or PROCESSING generation; its creator or ADMIN and up.',
-    authScopes: { tenantRole: 'MEMBER' },
+    description: 'Records the outcome of a PENDING or PROCESSING generation (service_role: the worker).',
+    authScopes: { serviceRole: true },
     args: {
       id: t.arg.globalID({ for: ContentGenerationRef, required: true }),
       input: t.arg({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from '../errors.ts';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
@@ -129,15 +130,14 @@ builder.mutationField('startConversation', (t) =>
 builder.mutationField('sendMessage', (t) =>
   t.prismaField({
     type: 'Message',
-    description: 'Adds a message to one of your conversations and moves its updatedAt forward.',
-    authScopes: { signedIn: true },
+    description: 'Adds your message (role USER) to one of your conversations (MEMBER and up) and moves its updatedAt forward.',
+    authScopes: { tenantRole: 'MEMBER' },
     args: {
       input: t.arg({
         required: true,
         type: builder.inputType('SendMessageInput', {
           fields: (f) => ({
             conversationId: f.globalID({ for: ConversationRef }),
-            role: f.field({ type: MessageRoleEnum, defaultValue: 'USER' }),
             content: f.string({ validate: content }),
           }),
         }),
@@ -147,15 +147,13 @@ builder.mutationField('sendMessage', (t) =>
     errors: { dataField: { name: 'sentMessage' } },
     resolve: (query, _root, { input }, ctx) =>
       runMutation(ctx, async (tx) => {
-        // The update finds the conversation under its policies (NOT_FOUND otherwise) and bumps updated_at.
-        const conversation = await tx.conversation.update({
-          where: { id: input.conversationId.id },
-          data: { updatedAt: new Date() },
-          select: { id: true, tenantId: true },
-        });
+        // Only the conversation's own user sees it; for anyone else it does not exist.
+        const conversation = await tx.conversation.findUnique({ where: { id: input.conversationId.id }, select: { id: true, tenantId: true } });
+        if (!conversation) throw new DomainError('NOT_FOUND', 'no conversation of yours has this id');
+        // A trigger moves the conversation's updated_at.
         return tx.message.create({
           ...query,
-          data: { tenantId: conversation.tenantId, conversationId: conversation.id, role: input.role, content: input.content },
+          data: { tenantId: conversation.tenantId, conversationId: conversation.id, role: 'USER', content: input.content },
         });
       }),
   }),

@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { GatewayContext } from '../context.ts';
 import type { TransactionClient } from '../db/request-transaction.ts';
 import type { AnalysisType, GenerationType } from '../generated/prisma/enums.ts';
 import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
 
-/** Credits one analysis costs, by type; charged when it is requested. */
+/**
+ * Credits one analysis costs, by type; charged when it is requested. The database charges from
+ * private.request_prices; these copies document the prices in the schema (a test keeps them equal).
+ */
 export const ANALYSIS_CREDIT_COST: Readonly<Record<AnalysisType, number>> = {
   TEXT_ANALYSIS: 10,
   SENTIMENT_ANALYSIS: 10,
@@ -16,6 +18,15 @@ export const ANALYSIS_CREDIT_COST: Readonly<Record<AnalysisType, number>> = {
   IMAGE_ANALYSIS: 30,
   MULTIMODAL_ANALYSIS: 50,
 };
+
+/** Credits one business-solution request costs, by table; charged when it is requested. */
+export const BUSINESS_SOLUTION_CREDIT_COST = {
+  contract_analyses: 40,
+  localization_analyses: 35,
+  customer_behavior_analyses: 30,
+  compliance_monitoring: 45,
+  learning_paths: 20,
+} as const;
 
 /** Credits one content generation costs, by type; charged when it is requested. */
 export const GENERATION_CREDIT_COST: Readonly<Record<GenerationType, number>> = {
@@ -42,39 +53,15 @@ export function pricedValues<Value extends string>(prices: Readonly<Record<Value
 }
 
 /**
- * Spends the caller's credits in the active tenant and returns the balance left. The database
- * serialises spends per balance and raises GW001 (INSUFFICIENT_CREDITS) rather than overdraw;
- * call it inside runMutation so a later failure of the same mutation refunds it by rollback.
+ * A paid request, created as the caller in the active tenant in the mutation's savepoint. The
+ * database charges it: a trigger spends the price from the caller's balance before the row
+ * exists (GW001, INSUFFICIENT_CREDITS, when it is short), whichever path the insert takes.
  */
-export async function spendCredits(
-  tx: TransactionClient,
-  amount: number,
-  reason: string,
-  metadata: Record<string, unknown>,
-): Promise<number> {
-  // Selected from the function's row: a bare composite would reach Prisma as an untyped record.
-  const [entry] = await tx.$queryRaw<{ balance_after: bigint | number }[]>`
-    select balance_after
-    from public.spend_credits(${amount}::integer, ${reason}::text, ${JSON.stringify(metadata)}::jsonb)`;
-  if (!entry) throw new Error(`spend_credits(${amount}, ${reason}) returned no ledger entry`);
-  return Number(entry.balance_after);
-}
-
-/**
- * A paid request as the caller in the active tenant: spends the credits and creates the row in
- * one savepoint, so a short balance writes nothing and a failed insert refunds by rollback. The
- * row's id is chosen first so the ledger entry can name what it paid for.
- */
-export async function paidRequest<T>(
+export async function requestAsCaller<T>(
   ctx: GatewayContext,
-  charge: { credits: number; reason: string; metadata: (id: string) => Record<string, unknown> },
-  create: (tx: TransactionClient, row: { id: string; tenantId: string; userId: string; creditsCost: number }) => Promise<T>,
+  create: (tx: TransactionClient, owner: { tenantId: string; userId: string }) => Promise<T>,
 ): Promise<T> {
   const userId = requireUserId(ctx);
   const tenantId = await requireTenantId(ctx);
-  const id = randomUUID();
-  return runMutation(ctx, async (tx) => {
-    await spendCredits(tx, charge.credits, charge.reason, charge.metadata(id));
-    return create(tx, { id, tenantId, userId, creditsCost: charge.credits });
-  });
+  return runMutation(ctx, (tx) => create(tx, { tenantId, userId }));
 }

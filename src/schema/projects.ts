@@ -17,7 +17,7 @@ export const ProjectRef = builder.prismaNode('Project', {
     description: t.exposeString('description', { nullable: true }),
     status: t.expose('status', { type: ProjectStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON', description: 'budget, teamSize, securityLevel, compliance, timeline.' }),
-    owner: t.relation('user'),
+    owner: t.relation('user', { nullable: true, description: 'Null once its creator has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

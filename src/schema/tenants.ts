@@ -8,7 +8,7 @@ const TenantStatusEnum = builder.enumType('TenantStatus', { values: ['ACTIVE', '
 
 const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and inner dashes, 1-63 long');
 
-builder.prismaNode('Tenant', {
+export const TenantRef = builder.prismaNode('Tenant', {
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,
@@ -97,32 +97,6 @@ builder.mutationField('updateTenant', (t) =>
       const id = await requireTenantId(ctx);
       return runMutation(ctx, (tx) => tx.tenant.update({ ...query, where: { id }, data }));
     },
-  }),
-);
-
-builder.mutationField('addTenantMember', (t) =>
-  t.prismaField({
-    type: 'TenantUser',
-    description: 'Adds an existing user to the active tenant by email (OWNER and ADMIN; only an OWNER grants OWNER).',
-    authScopes: { tenantRole: 'ADMIN' },
-    args: {
-      input: t.arg({
-        required: true,
-        type: builder.inputType('AddTenantMemberInput', {
-          fields: (f) => ({
-            email: f.string({ validate: z.email().max(320) }),
-            role: f.field({ type: TenantRoleEnum, required: false }),
-          }),
-        }),
-      }),
-    },
-    errors: { dataField: { name: 'member' } },
-    resolve: (query, _root, { input }, ctx) =>
-      runMutation(ctx, async (tx) => {
-        const [added] = await tx.$queryRaw<{ id: string }[]>`
-          select id from public.add_tenant_member(${input.email}, ${input.role ?? 'MEMBER'}::public.tenant_role)`;
-        return tx.tenantUser.findUniqueOrThrow({ ...query, where: { id: added!.id } });
-      }),
   }),
 );
 

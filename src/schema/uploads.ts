@@ -24,7 +24,7 @@ export const UploadRef = builder.prismaNode('Upload', {
     metadata: t.expose('metadata', { type: 'JSON' }),
     processedAt: t.expose('processedAt', { type: 'DateTime', nullable: true }),
     project: t.relation('project', { nullable: true }),
-    uploadedBy: t.relation('user'),
+    uploadedBy: t.relation('user', { nullable: true, description: 'Null once the uploader has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -153,8 +153,8 @@ function processedAtFor(status: typeof UploadStatusEnum.$inferType): Date | null
 builder.mutationField('setUploadStatus', (t) =>
   t.prismaField({
     type: 'Upload',
-    description: 'Changes the status of an upload you made, or of any upload of the active tenant as ADMIN and up.',
-    authScopes: { signedIn: true },
+    description: 'Records the processing status of an upload (service_role: the file processor).',
+    authScopes: { serviceRole: true },
     args: {
       id: t.arg.globalID({ for: UploadRef, required: true }),
       status: t.arg({ type: UploadStatusEnum, required: true }),

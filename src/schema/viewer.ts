@@ -37,6 +37,34 @@ const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
       description: 'Your credit balance in the active tenant.',
       resolve: async (_viewer, _args, ctx) => (await ctx.loaders.caller()).balance,
     }),
+    tenantCreditPool: t.float({
+      nullable: true,
+      description: 'The active tenant\'s undistributed credits, which OWNER and ADMIN allocate; null for other roles.',
+      resolve: async (_viewer, _args, ctx) => {
+        const { role } = await ctx.loaders.caller();
+        if (role !== 'OWNER' && role !== 'ADMIN') return null;
+        const tx = await ctx.transaction.get();
+        const [row] = await tx.$queryRaw<{ pool: bigint | number }[]>`select public.tenant_credit_pool() as pool`;
+        return Number(row!.pool);
+      },
+    }),
+    invitations: t.prismaField({
+      type: ['TenantInvitation'],
+      description: 'Pending invitations to your confirmed email address, newest first; accept one to join its tenant.',
+      resolve: async (query, _viewer, _args, ctx) => {
+        // An ADMIN also reads their tenant's invitations to others; keep those to the address's own.
+        const tx = await ctx.transaction.get();
+        const mine = await tx.$queryRaw<{ id: string }[]>`
+          select i.id from public.tenant_invitations i
+          where i.status = 'PENDING' and i.expires_at > now()
+            and i.email = (select lower(u.email) from public.users u where u.id = auth.uid())`;
+        return ctx.prisma.tenantInvitation.findMany({
+          ...query,
+          where: { id: { in: mine.map((row) => row.id) } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        });
+      },
+    }),
   }),
 });
 

@@ -1,10 +1,10 @@
 import { builder } from '../builder.ts';
+import { BUSINESS_SOLUTION_CREDIT_COST, requestAsCaller } from '../credits.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
   jsonInput,
   metadataObject,
-  requestAsCaller,
   solutionList,
   solutionResultUpdate,
 } from './shared.ts';
@@ -31,10 +31,11 @@ export const ComplianceMonitoringRef = builder.prismaNode('ComplianceMonitoring'
     nextReviewDate: t.expose('nextReviewDate', { type: 'DateTime', nullable: true }),
     confidence: t.exposeFloat('confidence', { nullable: true }),
     processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    creditsCost: t.exposeInt('creditsCost', { description: 'What the request cost when it was made.' }),
     status: t.expose('status', { type: ComplianceStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     project: t.relation('project', { nullable: true }),
-    requestedBy: t.relation('user'),
+    requestedBy: t.relation('user', { nullable: true, description: 'Null once the requester has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -51,7 +52,7 @@ solutionList({
 builder.mutationField('requestComplianceMonitoring', (t) =>
   t.prismaField({
     type: 'ComplianceMonitoring',
-    description: 'Queues a PENDING compliance review in the active tenant, requested by you (MEMBER and up).',
+    description: `Spends ${BUSINESS_SOLUTION_CREDIT_COST.compliance_monitoring} credits and queues a PENDING compliance review in the active tenant, requested by you, both or neither (MEMBER and up).`,
     authScopes: { tenantRole: 'MEMBER' },
     args: {
       input: t.arg({

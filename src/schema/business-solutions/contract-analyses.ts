@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import { BUSINESS_SOLUTION_CREDIT_COST, requestAsCaller } from '../credits.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
@@ -6,7 +7,6 @@ import {
   jsonInput,
   longText,
   metadataObject,
-  requestAsCaller,
   solutionList,
   solutionResultUpdate,
 } from './shared.ts';
@@ -47,10 +47,11 @@ export const ContractAnalysisRef = builder.prismaNode('ContractAnalysis', {
     recommendations: t.expose('recommendations', { type: 'JSON', nullable: true }),
     confidence: t.exposeFloat('confidence', { nullable: true }),
     processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    creditsCost: t.exposeInt('creditsCost', { description: 'What the request cost when it was made.' }),
     status: t.expose('status', { type: ContractAnalysisStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     project: t.relation('project', { nullable: true }),
-    requestedBy: t.relation('user'),
+    requestedBy: t.relation('user', { nullable: true, description: 'Null once the requester has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -67,7 +68,7 @@ solutionList({
 builder.mutationField('requestContractAnalysis', (t) =>
   t.prismaField({
     type: 'ContractAnalysis',
-    description: 'Queues a PENDING contract analysis in the active tenant, requested by you (MEMBER and up).',
+    description: `Spends ${BUSINESS_SOLUTION_CREDIT_COST.contract_analyses} credits and queues a PENDING contract analysis in the active tenant, requested by you, both or neither (MEMBER and up).`,
     authScopes: { tenantRole: 'MEMBER' },
     args: {
       input: t.arg({

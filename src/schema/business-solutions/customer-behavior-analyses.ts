@@ -1,10 +1,10 @@
 import { builder } from '../builder.ts';
+import { BUSINESS_SOLUTION_CREDIT_COST, requestAsCaller } from '../credits.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
   jsonInput,
   metadataObject,
-  requestAsCaller,
   solutionList,
   solutionResultUpdate,
 } from './shared.ts';
@@ -29,10 +29,11 @@ export const CustomerBehaviorAnalysisRef = builder.prismaNode('CustomerBehaviorA
     churnRisk: t.exposeFloat('churnRisk', { nullable: true }),
     confidence: t.exposeFloat('confidence', { nullable: true }),
     processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    creditsCost: t.exposeInt('creditsCost', { description: 'What the request cost when it was made.' }),
     status: t.expose('status', { type: BehaviorAnalysisStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     project: t.relation('project', { nullable: true }),
-    requestedBy: t.relation('user'),
+    requestedBy: t.relation('user', { nullable: true, description: 'Null once the requester has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -49,7 +50,7 @@ solutionList({
 builder.mutationField('requestCustomerBehaviorAnalysis', (t) =>
   t.prismaField({
     type: 'CustomerBehaviorAnalysis',
-    description: 'Queues a PENDING customer behaviour analysis in the active tenant, requested by you (MEMBER and up).',
+    description: `Spends ${BUSINESS_SOLUTION_CREDIT_COST.customer_behavior_analyses} credits and queues a PENDING customer behaviour analysis in the active tenant, requested by you, both or neither (MEMBER and up).`,
     authScopes: { tenantRole: 'MEMBER' },
     args: {
       input: t.arg({

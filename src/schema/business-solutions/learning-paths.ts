@@ -1,9 +1,9 @@
 import { builder } from '../builder.ts';
+import { BUSINESS_SOLUTION_CREDIT_COST, requestAsCaller } from '../credits.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   jsonInput,
   metadataObject,
-  requestAsCaller,
   solutionList,
   solutionResultUpdate,
 } from './shared.ts';
@@ -28,10 +28,11 @@ export const LearningPathRef = builder.prismaNode('LearningPath', {
     estimatedCompletion: t.expose('estimatedCompletion', { type: 'DateTime', nullable: true }),
     confidence: t.exposeFloat('confidence', { nullable: true }),
     processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    creditsCost: t.exposeInt('creditsCost', { description: 'What the request cost when it was made.' }),
     status: t.expose('status', { type: LearningPathStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     project: t.relation('project', { nullable: true }),
-    requestedBy: t.relation('user'),
+    requestedBy: t.relation('user', { nullable: true, description: 'Null once the requester has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -48,7 +49,7 @@ solutionList({
 builder.mutationField('requestLearningPath', (t) =>
   t.prismaField({
     type: 'LearningPath',
-    description: 'Queues a PENDING learning path in the active tenant, requested by you (MEMBER and up).',
+    description: `Spends ${BUSINESS_SOLUTION_CREDIT_COST.learning_paths} credits and queues a PENDING learning path in the active tenant, requested by you, both or neither (MEMBER and up).`,
     authScopes: { tenantRole: 'MEMBER' },
     args: {
       input: t.arg({

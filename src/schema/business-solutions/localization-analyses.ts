@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builder } from '../builder.ts';
+import { BUSINESS_SOLUTION_CREDIT_COST, requestAsCaller } from '../credits.ts';
 import { ProjectRef } from '../projects.ts';
 import {
   boundedText,
@@ -7,7 +8,6 @@ import {
   jsonInput,
   longText,
   metadataObject,
-  requestAsCaller,
   solutionList,
   solutionResultUpdate,
 } from './shared.ts';
@@ -37,10 +37,11 @@ export const LocalizationAnalysisRef = builder.prismaNode('LocalizationAnalysis'
     competitorAnalysis: t.expose('competitorAnalysis', { type: 'JSON', nullable: true }),
     confidence: t.exposeFloat('confidence', { nullable: true }),
     processingTimeMs: t.exposeInt('processingTimeMs', { nullable: true }),
+    creditsCost: t.exposeInt('creditsCost', { description: 'What the request cost when it was made.' }),
     status: t.expose('status', { type: LocalizationStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     project: t.relation('project', { nullable: true }),
-    requestedBy: t.relation('user'),
+    requestedBy: t.relation('user', { nullable: true, description: 'Null once the requester has left the tenant.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -57,7 +58,7 @@ solutionList({
 builder.mutationField('requestLocalizationAnalysis', (t) =>
   t.prismaField({
     type: 'LocalizationAnalysis',
-    description: 'Queues a PENDING localization analysis in the active tenant, requested by you (MEMBER and up).',
+    description: `Spends ${BUSINESS_SOLUTION_CREDIT_COST.localization_analyses} credits and queues a PENDING localization analysis in the active tenant, requested by you, both or neither (MEMBER and up).`,
     authScopes: { tenantRole: 'MEMBER' },
     args: {
       input: t.arg({

@@ -7,7 +7,7 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import { contains, DateRangeInput, dateRange, PAGE, searchText, SortDirectionEnum } from '../filters.ts';
 import { ProjectRef } from '../projects.ts';
-import { requireChanges, requireTenantId, requireUserId, runMutation } from '../mutation.ts';
+import { requireChanges, runMutation } from '../mutation.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -132,16 +132,6 @@ export function jsonUpdate(value: unknown): Prisma.InputJsonValue | Prisma.Nulla
   return value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue);
 }
 
-/** Runs a request's insert as the caller in the active tenant, in the mutation's savepoint. */
-export async function requestAsCaller<T>(
-  ctx: GatewayContext,
-  create: (tx: TransactionClient, owner: { tenantId: string; userId: string }) => Promise<T>,
-): Promise<T> {
-  const userId = requireUserId(ctx);
-  const tenantId = await requireTenantId(ctx);
-  return runMutation(ctx, (tx) => create(tx, { tenantId, userId }));
-}
-
 export type SolutionTable =
   | 'contract_analyses'
   | 'localization_analyses'
@@ -150,9 +140,8 @@ export type SolutionTable =
   | 'learning_paths';
 
 /**
- * Refuses a move back to PENDING. The row is locked `for update`, which RLS answers only for
- * rows the caller may update, so a row they cannot write is NOT_FOUND and no concurrent
- * update can slip a later status in between the check and the write.
+ * Refuses a move back to PENDING. The row is locked `for update`, so no concurrent update can
+ * slip a later status in between the check and the write.
  */
 async function guardResultStatus(
   tx: TransactionClient,
@@ -165,7 +154,7 @@ async function guardResultStatus(
   const rows = await tx.$queryRaw<{ status: string }[]>`
     select status::text as status from ${Prisma.raw(`public.${table}`)} where id = ${id}::uuid for update`;
   const current = rows[0]?.status;
-  if (!current) throw new DomainError('NOT_FOUND', `no ${label} with this id is visible to you for writing`);
+  if (!current) throw new DomainError('NOT_FOUND', `no ${label} with this id exists`);
   if (current !== 'PENDING') {
     throw new DomainError(
       'INVALID_TRANSITION',
@@ -177,19 +166,18 @@ async function guardResultStatus(
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Result updates, as the caller in the mutation's savepoint; an update that sets nothing is
- * refused (requireChanges).
+ * Result updates (service_role, which scope-auth has checked) in the mutation's savepoint; an
+ * update that sets nothing is refused (requireChanges).
  */
-async function updateResultAsCaller<Data extends { status?: string }, T>(
+async function updateResult<Data extends { status?: string }, T>(
   ctx: GatewayContext,
   target: { table: SolutionTable; label: string; id: string },
   data: Data,
   update: (tx: TransactionClient, data: Data) => Promise<T>,
 ): Promise<T> {
-  requireUserId(ctx);
   requireChanges(data);
   // Not a row id at all: answer as for any id the caller cannot see, not with a database error.
-  if (!UUID.test(target.id)) throw new DomainError('NOT_FOUND', `no ${target.label} with this id is visible to you for writing`);
+  if (!UUID.test(target.id)) throw new DomainError('NOT_FOUND', `no ${target.label} with this id exists`);
   return runMutation(ctx, async (tx) => {
     await guardResultStatus(tx, target.table, target.label, target.id, data.status);
     return update(tx, data);
@@ -235,7 +223,8 @@ export function solutionResultUpdate<Model extends SolutionModel>(spec: Solution
   builder.mutationField(`update${spec.model}Result`, (t) =>
     t.prismaField({
       type: spec.model,
-      description: `Records progress or results of a ${spec.noun} you requested, or any as ADMIN and up. Null clears a result.`,
+      description: `Records progress or results of a ${spec.noun} (service_role: the worker). Null clears a result.`,
+      authScopes: { serviceRole: true },
       args: {
         id: t.arg.globalID({ for: spec.ref, required: true }),
         input: t.arg({ type: Input, required: true }),
@@ -250,7 +239,7 @@ export function solutionResultUpdate<Model extends SolutionModel>(spec: Solution
             results.has(name) ? jsonUpdate(value) : name === 'status' ? (value ?? undefined) : value,
           ]),
         ) as { status?: string };
-        return updateResultAsCaller(ctx, { table: spec.table, label: spec.label, id: id.id }, data, (tx, changes) =>
+        return updateResult(ctx, { table: spec.table, label: spec.label, id: id.id }, data, (tx, changes) =>
           (tx as unknown as Record<string, { update(args: object): Promise<unknown> }>)[delegate]!.update({
             ...query,
             where: { id: id.id },
