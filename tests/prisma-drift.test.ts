@@ -35,7 +35,7 @@ describe('prisma/schema.prisma mirrors the migrated database', () => {
   });
 
   it('reads a snapshot that covers the whole schema (so agreement is not vacuous)', () => {
-    expect(snapshot.tables).toHaveLength(21);
+    expect(snapshot.tables).toHaveLength(22);
     expect(snapshot.tables).toEqual(expect.arrayContaining(['tenants', 'analyses', 'audit_logs', 'compliance_monitoring']));
     expect(snapshot.enums.find((e) => e.name === 'tenant_role')?.values).toEqual(['VIEWER', 'MEMBER', 'ADMIN', 'OWNER']);
     expect(snapshot.columns.find((c) => c.table === 'posts' && c.column === 'embedding')).toMatchObject({

@@ -81,6 +81,12 @@ const request = (user: WorldUser | null, tenantId: string | undefined, input: Re
   mutate('requestAnalysis', user, tenantId, REQUEST, { input });
 const update = (user: WorldUser | null, tenantId: string | undefined, id: string, input: Record<string, unknown>) =>
   mutate('updateAnalysisStatus', user, tenantId, UPDATE, { id, input });
+/** Statuses and results are service_role's (the worker's) to write. */
+async function updateAsService(id: string, input: Record<string, unknown>): Promise<Payload> {
+  const response = await api.asService<{ updateAnalysisStatus: Payload }>(UPDATE, { id, input });
+  expect(response.body.errors).toBeUndefined();
+  return response.body.data!.updateAnalysisStatus;
+}
 
 const seedAnalysis = (tenantId: string, userId: string, input: string, extra: Record<string, unknown> = {}) =>
   insertRow(db.owner, 'analyses', { tenant_id: tenantId, user_id: userId, type: 'TEXT_ANALYSIS', input, ...extra });
@@ -250,11 +256,12 @@ describe('requestAnalysis', () => {
 
 describe('updateAnalysisStatus', () => {
   const STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED'] as const;
-  const ALLOWED = new Set(['PENDING>PROCESSING', 'PROCESSING>COMPLETED', 'PROCESSING>FAILED']);
+  // Staying put is no move: the worker may record progress without changing the status.
+  const ALLOWED = new Set(['PENDING>PROCESSING', 'PROCESSING>COMPLETED', 'PROCESSING>FAILED', ...STATUSES.map((s) => `${s}>${s}`)]);
 
   it.each(STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const)))('%s -> %s', async (from, to) => {
     const raw = await seedAnalysis(world.a.id, world.a.member.id, `transition ${from} ${to}`, { status: from });
-    const payload = await update(world.a.member, world.a.id, encodeGlobalID('Analysis', raw), { status: to });
+    const payload = await updateAsService(encodeGlobalID('Analysis', raw), { status: to });
     const { rows } = await db.owner.query<{ status: string }>('select status from public.analyses where id = $1', [raw]);
     if (ALLOWED.has(`${from}>${to}`)) {
       expect(payload).toMatchObject({ analysis: { status: to } });
@@ -265,22 +272,30 @@ describe('updateAnalysisStatus', () => {
     }
   });
 
-  it('records the outcome; the creator and ADMIN may, everyone else is refused and nothing changes', async () => {
+  it('records the outcome as service_role; the creator, ADMIN and everyone else are refused and nothing changes', async () => {
     const { a, b } = world;
     const raw = await seedAnalysis(a.id, a.member.id, 'lifecycle');
     const id = encodeGlobalID('Analysis', raw);
-    expect(await update(a.viewer, a.id, id, { status: 'PROCESSING' })).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await update(b.owner, a.id, id, { status: 'PROCESSING' })).toMatchObject({ code: 'FORBIDDEN' });
+    for (const [user, tenantId] of [
+      [a.member, a.id],
+      [a.admin, a.id],
+      [a.owner, a.id],
+      [a.viewer, a.id],
+      [b.owner, a.id],
+      [b.owner, b.id],
+      [otherMember, a.id],
+    ] as const) {
+      expect(await update(user, tenantId, id, { status: 'PROCESSING' })).toMatchObject({ code: 'FORBIDDEN' });
+    }
     expect(await update(null, undefined, id, { status: 'PROCESSING' })).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(await update(b.owner, b.id, id, { status: 'PROCESSING' })).toMatchObject({ code: 'NOT_FOUND' });
-    expect(await update(otherMember, a.id, id, { status: 'PROCESSING' })).toMatchObject({ code: 'NOT_FOUND' });
     expect((await db.owner.query('select status from public.analyses where id = $1', [raw])).rows).toEqual([{ status: 'PENDING' }]);
 
-    expect(await update(a.member, a.id, id, { status: 'PROCESSING', model: 'm1' })).toMatchObject({ analysis: { status: 'PROCESSING', model: 'm1' } });
-    expect(await update(a.admin, a.id, id, { status: 'COMPLETED', confidence: 1.5 })).toMatchObject({
+    expect(await updateAsService(id, { status: 'PROCESSING', model: 'm1' })).toMatchObject({ analysis: { status: 'PROCESSING', model: 'm1' } });
+    expect(await updateAsService(id, { status: 'COMPLETED', confidence: 1.5 })).toMatchObject({
       code: 'VALIDATION_FAILED', message: expect.stringContaining('confidence'),
     });
-    const done = await update(a.admin, a.id, id, { status: 'COMPLETED', result: { label: 'ok' }, confidence: 0.75, processingTimeMs: 1200 });
+    const done = await updateAsService(id, { status: 'COMPLETED', result: { label: 'ok' }, confidence: 0.75, processingTimeMs: 1200 });
     expect(done).toMatchObject({ analysis: { status: 'COMPLETED', result: { label: 'ok' }, confidence: 0.75, processingTimeMs: 1200, model: 'm1' } });
+    expect(await updateAsService(encodeGlobalID('Analysis', randomUUID()), { status: 'PROCESSING' })).toMatchObject({ code: 'NOT_FOUND' });
   });
 });

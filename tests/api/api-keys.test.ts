@@ -150,9 +150,9 @@ describe('calling with an API key', () => {
 });
 
 describe('keys are private to their user', () => {
-  it('another user, the tenant OWNER included, can neither see nor revoke my key', async () => {
+  it('other members and other tenants can neither see nor revoke my key; OWNER and ADMIN can (key management is theirs)', async () => {
     const { secret, apiKey } = await createKey(world.a.member, world.a.id, 'mine');
-    for (const [user, tenantId] of [[world.a.owner, world.a.id], [world.a.admin, world.a.id], [world.b.owner, world.b.id]] as const) {
+    for (const [user, tenantId] of [[world.a.viewer, world.a.id], [world.b.owner, world.b.id], [world.b.owner, world.a.id]] as const) {
       const listed = await api.as<Listed>(user, tenantId, LIST, { all: true });
       expect(listed.body.data!.apiKeys.edges.map((e) => e.node.id)).not.toContain(apiKey.id);
       const node = await api.as(user, tenantId, 'query ($id: ID!) { node(id: $id) { id } }', { id: apiKey.id });
@@ -160,6 +160,11 @@ describe('keys are private to their user', () => {
       const revoke = await api.as(user, tenantId, REVOKE, { id: apiKey.id });
       expect(revoke.body.data).toEqual({ revokeApiKey: { code: 'NOT_FOUND' } });
     }
+    // Without allMembers, an ADMIN's list is their own keys only.
+    const adminsOwn = await api.as<Listed>(world.a.admin, world.a.id, LIST, { all: true });
+    expect(adminsOwn.body.data!.apiKeys.edges.map((e) => e.node.id)).not.toContain(apiKey.id);
+    const node = await api.as(world.a.admin, world.a.id, 'query ($id: ID!) { node(id: $id) { ... on ApiKey { name owner { id } } } }', { id: apiKey.id });
+    expect(node.body).toEqual({ data: { node: { name: 'mine', owner: { id: encodeGlobalID('User', world.a.member.id) } } } });
     expect((await withKey(WHO, { 'x-api-key': secret })).status).toBe(200);
     const mine = await api.as(world.a.member, world.a.id, 'query ($id: ID!) { node(id: $id) { ... on ApiKey { name } } }', { id: apiKey.id });
     expect(mine.body).toEqual({ data: { node: { name: 'mine' } } });

@@ -105,46 +105,78 @@ describe('creditTransactions', () => {
   });
 });
 
-describe('grantCredits', () => {
+describe('grantCredits and allocateCredits', () => {
   const GRANT = `mutation ($input: GrantCreditsInput!) {
     grantCredits(input: $input) {
       ... on MutationGrantCreditsSuccess { transaction { amount kind reason balanceAfter user { id } } }
       ... on MutationError { code message }
     }
   }`;
-  type Result = { grantCredits: { transaction?: Record<string, unknown>; code?: string } };
-  const grant = (by: WorldUser, tenantId: string, to: string, amount = 25, reason = 'welcome') =>
-    api.as<Result>(by, tenantId, GRANT, { input: { userId: to, amount, reason } }).then((r) => r.body.data!.grantCredits);
+  const ALLOCATE = `mutation ($input: AllocateCreditsInput!) {
+    allocateCredits(input: $input) {
+      ... on MutationAllocateCreditsSuccess { transaction { amount kind reason balanceAfter user { id } } }
+      ... on MutationError { code message }
+    }
+  }`;
+  type Grant = { grantCredits: { transaction?: Record<string, unknown>; code?: string } };
+  type Allocate = { allocateCredits: { transaction?: Record<string, unknown>; code?: string } };
+  const tenantA = () => encodeGlobalID('Tenant', world.a.id);
+  const grant = (input: Record<string, unknown>) =>
+    api.asService<Grant>(GRANT, { input: { tenantId: tenantA(), reason: 'plan', ...input } }).then((r) => r.body.data!.grantCredits);
+  const allocate = (by: WorldUser, tenantId: string, to: string, amount = 25, reason = 'welcome') =>
+    api.as<Allocate>(by, tenantId, ALLOCATE, { input: { userId: to, amount, reason } }).then((r) => r.body.data!.allocateCredits);
   const balance = (user: WorldUser) =>
     api.as<{ viewer: { creditBalance: number } }>(user, world.a.id, '{ viewer { creditBalance } }').then((r) => r.body.data!.viewer.creditBalance);
+  const pool = (user: WorldUser) =>
+    api.as<{ viewer: { tenantCreditPool: number | null } }>(user, world.a.id, '{ viewer { tenantCreditPool } }').then((r) => r.body.data!.viewer.tenantCreditPool);
 
-  it('lets ADMIN and up grant to a member of the active tenant', async () => {
-    const start = await balance(world.a.viewer);
-    expect(await grant(world.a.admin, world.a.id, userId(world.a.viewer))).toEqual({
-      transaction: { amount: 25, kind: 'GRANT', reason: 'welcome', balanceAfter: start + 25, user: { id: userId(world.a.viewer) } },
+  it('service_role fills the pool; ADMIN and up allocate from it to members', async () => {
+    expect(await grant({ amount: 1000, kind: 'PURCHASE' })).toEqual({
+      transaction: { amount: 1000, kind: 'PURCHASE', reason: 'plan', balanceAfter: expect.any(Number), user: null },
     });
-    expect(await grant(world.a.owner, world.a.id, userId(world.a.viewer), 1_000_000)).toMatchObject({ transaction: { amount: 1_000_000 } });
-    expect(await balance(world.a.viewer)).toBe(start + 1_000_025);
+    const start = await balance(world.a.viewer);
+    const poolBefore = (await pool(world.a.admin))!;
+    expect(await allocate(world.a.admin, world.a.id, userId(world.a.viewer))).toEqual({
+      transaction: { amount: 25, kind: 'ALLOCATION', reason: 'welcome', balanceAfter: start + 25, user: { id: userId(world.a.viewer) } },
+    });
+    expect(await pool(world.a.owner)).toBe(poolBefore - 25);
+    expect(await pool(world.a.member)).toBeNull();
+    expect(await allocate(world.a.owner, world.a.id, userId(world.a.viewer), poolBefore)).toMatchObject({ code: 'INSUFFICIENT_CREDITS' });
+    expect(await balance(world.a.viewer)).toBe(start + 25);
     const { rows } = await db.owner.query(
-      "select actor_id, action from public.audit_logs where table_name = 'credit_transactions' and new_values ->> 'user_id' = $1 order by seq",
-      [world.a.viewer.id],
+      "select actor_id, amount from public.audit_logs a cross join lateral (select (new_values ->> 'amount')::int as amount) v where table_name = 'credit_transactions' and new_values ->> 'kind' = 'ALLOCATION' and tenant_id = $1 order by seq",
+      [world.a.id],
     );
-    expect(rows).toEqual([{ actor_id: world.a.admin.id, action: 'INSERT' }, { actor_id: world.a.owner.id, action: 'INSERT' }]);
+    expect(rows).toEqual([{ actor_id: world.a.admin.id, amount: -25 }, { actor_id: world.a.admin.id, amount: 25 }]);
   });
 
-  it('refuses MEMBER, users of another tenant, bad amounts and ids that are not Users, writing nothing', async () => {
-    const before = await balance(world.a.member);
-    expect(await grant(world.a.member, world.a.id, userId(world.a.member))).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await grant(world.a.viewer, world.a.id, userId(world.a.member))).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await grant(world.b.admin, world.a.id, userId(world.a.member))).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await grant(world.a.admin, world.a.id, userId(world.b.member))).toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(await grant(world.a.admin, world.a.id, userId(world.outsider))).toMatchObject({ code: 'VALIDATION_FAILED' });
-    for (const amount of [0, -5, 1_000_001]) {
-      expect(await grant(world.a.admin, world.a.id, userId(world.a.member), amount)).toMatchObject({ code: 'VALIDATION_FAILED' });
+  it('service_role grants to a member too; nobody else grants at all', async () => {
+    const start = await balance(world.a.member);
+    expect(await grant({ userId: userId(world.a.member), amount: 40, kind: 'GRANT' })).toMatchObject({ transaction: { amount: 40, kind: 'GRANT' } });
+    expect(await balance(world.a.member)).toBe(start + 40);
+    for (const user of [world.a.owner, world.a.admin, world.a.member]) {
+      const refused = await api.as<Grant>(user, world.a.id, GRANT, { input: { tenantId: tenantA(), userId: userId(user), amount: 5, reason: 'x' } });
+      expect(refused.body.data!.grantCredits).toMatchObject({ code: 'FORBIDDEN' });
     }
-    expect(await grant(world.a.admin, world.a.id, userId(world.a.member), 5, '  ')).toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(await grant(world.a.admin, world.a.id, encodeGlobalID('Tenant', world.a.member.id))).toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(await grant(world.a.admin, world.a.id, encodeGlobalID('User', 'not-a-uuid'))).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await grant({ userId: userId(world.b.member), amount: 5 })).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await grant({ amount: 5, kind: 'SPEND' })).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await balance(world.a.member)).toBe(start + 40);
+  });
+
+  it('allocateCredits refuses MEMBER, users of another tenant, bad amounts and ids that are not Users, writing nothing', async () => {
+    await grant({ amount: 500 });
+    const before = await balance(world.a.member);
+    expect(await allocate(world.a.member, world.a.id, userId(world.a.member))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await allocate(world.a.viewer, world.a.id, userId(world.a.member))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await allocate(world.b.admin, world.a.id, userId(world.a.member))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await allocate(world.a.admin, world.a.id, userId(world.b.member))).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await allocate(world.a.admin, world.a.id, userId(world.outsider))).toMatchObject({ code: 'VALIDATION_FAILED' });
+    for (const amount of [0, -5, 1_000_001]) {
+      expect(await allocate(world.a.admin, world.a.id, userId(world.a.member), amount)).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    expect(await allocate(world.a.admin, world.a.id, userId(world.a.member), 5, '  ')).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await allocate(world.a.admin, world.a.id, encodeGlobalID('Tenant', world.a.member.id))).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await allocate(world.a.admin, world.a.id, encodeGlobalID('User', 'not-a-uuid'))).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(await balance(world.a.member)).toBe(before);
   });
 });
@@ -156,7 +188,7 @@ describe('auditLogs', () => {
   type Entry = { actorId: string | null; action: string; tableName: string; rowId: string; oldValues: Record<string, unknown> | null; newValues: Record<string, unknown> | null };
   type Result = { auditLogs: { totalCount: number; edges: { node: Entry }[] } };
 
-  it('record a GraphQL mutation with its actor, for OWNER and ADMIN of the tenant only', async () => {
+  it('record a GraphQL mutation with its actor, readable by OWNER and ADMIN of the tenant only', async () => {
     const created = await api.as<{ createProject: { project: { id: string } } }>(
       world.a.member,
       world.a.id,
@@ -178,12 +210,11 @@ describe('auditLogs', () => {
     const inserts = (await api.as<Result>(world.a.owner, world.a.id, QUERY, { filter: { ...filter, action: ['INSERT'] } })).body.data!.auditLogs;
     expect(inserts.edges.map((e) => e.node.action)).toEqual(['INSERT']);
 
-    for (const user of [world.a.member, world.a.viewer]) {
-      const refused = await api.as(user, world.a.id, QUERY, { filter });
-      expect({ code: codeOf(refused), data: refused.body.data }).toEqual({ code: 'FORBIDDEN', data: null });
+    // Others read only the entries of their own private rows: none here.
+    for (const [user, tenantId] of [[world.a.member, world.a.id], [world.a.viewer, world.a.id], [world.b.owner, world.b.id], [world.b.owner, world.a.id]] as const) {
+      expect((await api.as<Result>(user, tenantId, QUERY, { filter })).body.data!.auditLogs.totalCount).toBe(0);
     }
-    expect((await api.as<Result>(world.b.owner, world.b.id, QUERY, { filter })).body.data!.auditLogs.totalCount).toBe(0);
-    expect(codeOf(await api.as(world.b.owner, world.a.id, QUERY, { filter }))).toBe('FORBIDDEN');
+    expect(codeOf(await api.graphql(QUERY, { variables: { filter } }))).toBe('UNAUTHENTICATED');
   });
 
   it('list the tenant’s trail newest first and validate filters', async () => {

@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createTestGateway } from '../support/gateway.ts';
+import { grantCredits } from '../support/ledger.ts';
 import { addMember, createUser, createWorld, insertRow, type World, type WorldUser } from '../support/world.ts';
 
 let db: TestDatabase;
@@ -16,6 +17,10 @@ beforeAll(async () => {
   api = createTestGateway(db);
   otherMember = await createUser(db.owner, 'a-member-2');
   await addMember(db.owner, world.a.id, otherMember.id, 'MEMBER');
+  // Requests are paid: enough for every request the cases below make.
+  for (const [tenantId, user] of [[world.a.id, world.a.member], [world.b.id, world.b.member]] as const) {
+    await grantCredits(db.owner, tenantId, user.id, 10_000);
+  }
 });
 afterAll(() => db?.close());
 
@@ -171,7 +176,10 @@ describe.each(KINDS)('$type', (kind) => {
     (await db.owner.query<{ status: string }>(`select status::text from public.${kind.table} where id = $1`, [id])).rows[0]?.status;
   const request = (user: WorldUser, tenantId: string | undefined, input: Record<string, unknown>) =>
     api.as<{ result: Outcome }>(user, tenantId, REQUEST, { input }).then((r) => r.body.data!.result);
-  const update = (user: WorldUser, tenantId: string, id: string, input: Record<string, unknown>) =>
+  /** Results are recorded by service_role (the worker); everyone else is refused. */
+  const update = (id: string, input: Record<string, unknown>) =>
+    api.asService<{ result: Outcome }>(UPDATE, { id: encodeGlobalID(kind.type, id), input }).then((r) => r.body.data!.result);
+  const updateAs = (user: WorldUser, tenantId: string, id: string, input: Record<string, unknown>) =>
     api.as<{ result: Outcome }>(user, tenantId, UPDATE, { id: encodeGlobalID(kind.type, id), input }).then((r) => r.body.data!.result);
 
   it('a MEMBER requests one: stored PENDING, as the caller, in the active tenant', async () => {
@@ -261,26 +269,31 @@ describe.each(KINDS)('$type', (kind) => {
     expect(visible.body).toEqual({ data: { node: { __typename: kind.type, id: encodeGlobalID(kind.type, first) } } });
   });
 
-  it('its creator and an ADMIN record results; null clears one', async () => {
+  it('service_role records results; null clears one', async () => {
     const id = await seed(world.a.id, world.a.member.id);
-    const byCreator = await update(world.a.member, world.a.id, id, { status: 'PROCESSING', ...kind.result, confidence: 0.75, processingTimeMs: 1200 });
-    expect(byCreator).toMatchObject({ node: { status: 'PROCESSING', confidence: 0.75, processingTimeMs: 1200, ...kind.result } });
-    const byAdmin = await update(world.a.admin, world.a.id, id, { status: 'COMPLETED', confidence: null });
-    expect(byAdmin).toMatchObject({ node: { status: 'COMPLETED', confidence: null, processingTimeMs: 1200 } });
+    const processing = await update(id, { status: 'PROCESSING', ...kind.result, confidence: 0.75, processingTimeMs: 1200 });
+    expect(processing).toMatchObject({ node: { status: 'PROCESSING', confidence: 0.75, processingTimeMs: 1200, ...kind.result } });
+    const completed = await update(id, { status: 'COMPLETED', confidence: null });
+    expect(completed).toMatchObject({ node: { status: 'COMPLETED', confidence: null, processingTimeMs: 1200 } });
     const [firstResult] = Object.keys(kind.result);
-    const cleared = await update(world.a.member, world.a.id, id, { status: 'FAILED', [firstResult!]: null });
+    const cleared = await update(id, { status: 'FAILED', [firstResult!]: null });
     expect(cleared).toMatchObject({ node: { status: 'FAILED', [firstResult!]: null } });
     expect(await statusOf(id)).toBe('FAILED');
   });
 
-  it('another MEMBER, a VIEWER, another tenant and anonymous callers cannot update it', async () => {
+  it('its creator, an ADMIN, other members, another tenant and anonymous callers cannot record results', async () => {
     const id = await seed(world.a.id, world.a.member.id, { status: 'PROCESSING' });
-    expect(await update(otherMember, world.a.id, id, { status: 'COMPLETED' })).toMatchObject({ code: 'NOT_FOUND' });
-    expect(await update(world.a.viewer, world.a.id, id, { status: 'COMPLETED' })).toMatchObject({ code: 'NOT_FOUND' });
-    // Even a move back to PENDING is NOT_FOUND for callers who may not write the row.
-    expect(await update(world.a.viewer, world.a.id, id, { status: 'PENDING' })).toMatchObject({ code: 'NOT_FOUND' });
-    expect(await update(world.b.owner, world.b.id, id, { status: 'COMPLETED' })).toMatchObject({ code: 'NOT_FOUND' });
-    const notAnId = await api.as<{ result: Outcome }>(world.a.admin, world.a.id, UPDATE, {
+    for (const [user, tenantId] of [
+      [world.a.member, world.a.id],
+      [world.a.admin, world.a.id],
+      [world.a.owner, world.a.id],
+      [otherMember, world.a.id],
+      [world.a.viewer, world.a.id],
+      [world.b.owner, world.b.id],
+    ] as const) {
+      expect(await updateAs(user, tenantId, id, { status: 'COMPLETED' })).toMatchObject({ code: 'FORBIDDEN' });
+    }
+    const notAnId = await api.asService<{ result: Outcome }>(UPDATE, {
       id: encodeGlobalID(kind.type, 'not-a-uuid'),
       input: { status: 'COMPLETED' },
     });
@@ -294,11 +307,11 @@ describe.each(KINDS)('$type', (kind) => {
 
   it('refuses a move back to PENDING and invalid results, changing nothing', async () => {
     const id = await seed(world.a.id, world.a.member.id, { status: 'COMPLETED', processing_time_ms: 7 });
-    const back = await update(world.a.admin, world.a.id, id, { status: 'PENDING', processingTimeMs: 1 });
+    const back = await update(id, { status: 'PENDING', processingTimeMs: 1 });
     expect(back).toMatchObject({ code: 'INVALID_TRANSITION', message: expect.stringContaining('received PENDING while it is COMPLETED') });
-    const invalid = await update(world.a.member, world.a.id, id, { status: 'FAILED', ...kind.badResult.input });
+    const invalid = await update(id, { status: 'FAILED', ...kind.badResult.input });
     expect(invalid).toMatchObject(invalidField(kind.badResult.path));
-    expect(await update(world.a.member, world.a.id, id, { status: null })).toMatchObject({
+    expect(await update(id, { status: null })).toMatchObject({
       code: 'VALIDATION_FAILED',
       message: 'expected at least one field to set in input, received none',
     });
@@ -306,6 +319,6 @@ describe.each(KINDS)('$type', (kind) => {
     expect(rows).toEqual([{ status: 'COMPLETED', processing_time_ms: 7 }]);
     // PENDING to PENDING is no step back.
     const pending = await seed(world.a.id, world.a.member.id);
-    expect(await update(world.a.member, world.a.id, pending, { status: 'PENDING' })).toMatchObject({ node: { status: 'PENDING' } });
+    expect(await update(pending, { status: 'PENDING' })).toMatchObject({ node: { status: 'PENDING' } });
   });
 });

@@ -69,6 +69,12 @@ const request = (user: WorldUser | null, tenantId: string | undefined, input: Re
   mutate('requestContentGeneration', user, tenantId, REQUEST, { input });
 const complete = (user: WorldUser | null, tenantId: string | undefined, id: string, input: Record<string, unknown>) =>
   mutate('completeContentGeneration', user, tenantId, COMPLETE, { id, input });
+/** Outcomes are service_role's (the worker's) to record. */
+async function completeAsService(id: string, input: Record<string, unknown>): Promise<Payload> {
+  const response = await api.asService<{ completeContentGeneration: Payload }>(COMPLETE, { id, input });
+  expect(response.body.errors).toBeUndefined();
+  return response.body.data!.completeContentGeneration;
+}
 
 const seedGeneration = (tenantId: string, userId: string, prompt: string, extra: Record<string, unknown> = {}) =>
   insertRow(db.owner, 'content_generations', { tenant_id: tenantId, user_id: userId, type: 'TEXT', prompt, ...extra });
@@ -194,7 +200,7 @@ describe('completeContentGeneration', () => {
 
   it.each(STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const)))('%s -> %s', async (from, to) => {
     const raw = await seedGeneration(world.a.id, world.a.member.id, `transition ${from} ${to}`, { status: from });
-    const payload = await complete(world.a.member, world.a.id, encodeGlobalID('ContentGeneration', raw), { status: to });
+    const payload = await completeAsService(encodeGlobalID('ContentGeneration', raw), { status: to });
     const finishing = to === 'COMPLETED' || to === 'FAILED';
     if (!finishing) {
       expect(payload).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(`expected COMPLETED or FAILED, got ${to}`) });
@@ -206,25 +212,32 @@ describe('completeContentGeneration', () => {
     expect(await statusOf(raw)).toBe(payload.contentGeneration ? to : from);
   });
 
-  it('records the outcome; the creator and ADMIN may, everyone else is refused and nothing changes', async () => {
+  it('records the outcome as service_role; the creator, ADMIN and everyone else are refused and nothing changes', async () => {
     const { a, b } = world;
     const mine = await seedGeneration(a.id, a.member.id, 'mine');
     const id = encodeGlobalID('ContentGeneration', mine);
     const done = { status: 'COMPLETED', output: 'result', tokensUsed: 42, qualityScore: 0.5, processingTimeMs: 900 };
-    expect(await complete(a.viewer, a.id, id, done)).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await complete(b.owner, a.id, id, done)).toMatchObject({ code: 'FORBIDDEN' });
+    for (const [user, tenantId] of [
+      [a.member, a.id],
+      [a.admin, a.id],
+      [a.viewer, a.id],
+      [b.owner, a.id],
+      [b.owner, b.id],
+      [otherMember, a.id],
+    ] as const) {
+      expect(await complete(user, tenantId, id, done)).toMatchObject({ code: 'FORBIDDEN' });
+    }
     expect(await complete(null, undefined, id, done)).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(await complete(b.owner, b.id, id, done)).toMatchObject({ code: 'NOT_FOUND' });
-    expect(await complete(otherMember, a.id, id, done)).toMatchObject({ code: 'NOT_FOUND' });
-    expect(await complete(a.member, a.id, id, { ...done, qualityScore: 2 })).toMatchObject({
+    expect(await completeAsService(id, { ...done, qualityScore: 2 })).toMatchObject({
       code: 'VALIDATION_FAILED', message: expect.stringContaining('qualityScore'),
     });
     expect(await statusOf(mine)).toBe('PENDING');
 
-    expect(await complete(a.member, a.id, id, done)).toMatchObject({ contentGeneration: { ...done, creditsCost: 0 } });
+    expect(await completeAsService(id, done)).toMatchObject({ contentGeneration: { ...done, creditsCost: 0 } });
     const theirs = await seedGeneration(a.id, a.member.id, 'theirs', { status: 'PROCESSING' });
-    expect(await complete(a.admin, a.id, encodeGlobalID('ContentGeneration', theirs), { status: 'FAILED' })).toMatchObject({
+    expect(await completeAsService(encodeGlobalID('ContentGeneration', theirs), { status: 'FAILED' })).toMatchObject({
       contentGeneration: { status: 'FAILED', output: null },
     });
+    expect(await completeAsService(encodeGlobalID('ContentGeneration', randomUUID()), done)).toMatchObject({ code: 'NOT_FOUND' });
   });
 });

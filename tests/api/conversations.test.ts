@@ -161,9 +161,9 @@ describe('conversation mutations', () => {
     const updatedAt = (first.body.data!.sendMessage.sentMessage as { conversation: { updatedAt: string } }).conversation.updatedAt;
     expect(Date.parse(updatedAt)).toBeGreaterThan(Date.parse('2024-01-02T00:00:00Z'));
     const second = await api.as<{ sendMessage: Result }>(world.a.member, world.a.id, SEND, {
-      input: { conversationId, role: 'ASSISTANT', content: 'Answer.' },
+      input: { conversationId, content: 'Answer.' },
     });
-    expect(second.body.data!.sendMessage).toMatchObject({ sentMessage: { role: 'ASSISTANT' } });
+    expect(second.body.data!.sendMessage).toMatchObject({ sentMessage: { role: 'USER' } });
     const thread = await api.as<{ node: { messages: { edges: { node: { content: string } }[] } } }>(
       world.a.member,
       world.a.id,
@@ -180,15 +180,17 @@ describe('conversation mutations', () => {
     const callers: [WorldUser, string][] = [
       [world.a.owner, world.a.id],
       [world.a.admin, world.a.id],
-      [world.a.viewer, world.a.id],
       [world.b.owner, world.b.id],
-      [world.b.owner, world.a.id],
     ];
     for (const [user, tenantId] of callers) {
       expect((await api.as<{ sendMessage: Result }>(user, tenantId, SEND, { input })).body.data!.sendMessage).toEqual({
         code: 'NOT_FOUND',
         message: expect.any(String),
       });
+    }
+    // Writing takes MEMBER and up in the active tenant, before any conversation is looked at.
+    for (const [user, tenantId] of [[world.a.viewer, world.a.id], [world.b.owner, world.a.id]] as const) {
+      expect((await api.as<{ sendMessage: Result }>(user, tenantId, SEND, { input })).body.data!.sendMessage).toMatchObject({ code: 'FORBIDDEN' });
     }
     const anon = await api.graphql<{ sendMessage: Result }>(SEND, { variables: { input } });
     expect(anon.body.data!.sendMessage).toMatchObject({ code: 'UNAUTHENTICATED' });

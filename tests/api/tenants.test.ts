@@ -63,20 +63,31 @@ describe('tenant mutations', () => {
     expect((await api.as<{ updateTenant: Result }>(world.b.owner, world.a.id, update)).body.data!.updateTenant).toEqual({ code: 'FORBIDDEN' });
   });
 
-  it('addTenantMember by email, changeMemberRole and removeTenantMember follow the role rules', async () => {
+  it('inviteTenantMember, acceptTenantInvitation, changeMemberRole and removeTenantMember follow the role rules', async () => {
     const newcomer = await createUser(db.owner, 'newcomer');
-    const add = `mutation ($email: String!, $role: TenantRole) {
-      addTenantMember(input: { email: $email, role: $role }) { ... on MutationAddTenantMemberSuccess { member { id role user { email } } } ... on MutationError { code message } }
+    const invite = `mutation ($email: String!, $role: TenantRole) {
+      inviteTenantMember(input: { email: $email, role: $role }) {
+        ... on MutationInviteTenantMemberSuccess { invitation { id email role status } } ... on MutationError { code message }
+      }
     }`;
-    const asAdmin = (email: string, role?: string) =>
-      api.as<{ addTenantMember: Result & { member?: { id: string; role: string } } }>(world.a.admin, world.a.id, add, { email, role });
-    expect((await asAdmin(newcomer.email, 'OWNER')).body.data!.addTenantMember.code).toBe('FORBIDDEN');
-    const added = (await asAdmin(newcomer.email.toUpperCase())).body.data!.addTenantMember;
+    type Invited = { inviteTenantMember: Result & { invitation?: { id: string; email: string; role: string; status: string } } };
+    const asAdmin = (email: string, role?: string) => api.as<Invited>(world.a.admin, world.a.id, invite, { email, role });
+    expect((await asAdmin(newcomer.email, 'OWNER')).body.data!.inviteTenantMember.code).toBe('FORBIDDEN');
+    const invited = (await asAdmin(newcomer.email.toUpperCase())).body.data!.inviteTenantMember;
+    expect(invited.invitation).toMatchObject({ email: newcomer.email, role: 'MEMBER', status: 'PENDING' });
+    expect((await asAdmin(newcomer.email)).body.data!.inviteTenantMember.code).toBe('CONFLICT');
+    expect((await asAdmin(world.a.member.email)).body.data!.inviteTenantMember.code).toBe('CONFLICT');
+    expect((await asAdmin('not an email')).body.data!.inviteTenantMember.code).toBe('VALIDATION_FAILED');
+    const byMember = await api.as<Invited>(world.a.member, world.a.id, invite, { email: world.outsider.email });
+    expect(byMember.body.data!.inviteTenantMember.code).toBe('FORBIDDEN');
+
+    const accept = `mutation ($id: ID!) { acceptTenantInvitation(id: $id) {
+      ... on MutationAcceptTenantInvitationSuccess { member { id role user { email } } } ... on MutationError { code } } }`;
+    type Accepted = { acceptTenantInvitation: Result & { member?: { id: string; role: string } } };
+    const byOther = await api.as<Accepted>(world.outsider, undefined, accept, { id: invited.invitation!.id });
+    expect(byOther.body.data!.acceptTenantInvitation).toEqual({ code: 'NOT_FOUND' });
+    const added = (await api.as<Accepted>(newcomer, undefined, accept, { id: invited.invitation!.id })).body.data!.acceptTenantInvitation;
     expect(added.member).toMatchObject({ role: 'MEMBER', user: { email: newcomer.email } });
-    expect((await asAdmin(newcomer.email)).body.data!.addTenantMember.code).toBe('CONFLICT');
-    expect((await asAdmin('nobody@example.test')).body.data!.addTenantMember.code).toBe('NOT_FOUND');
-    const byMember = await api.as<{ addTenantMember: Result }>(world.a.member, world.a.id, add, { email: world.outsider.email });
-    expect(byMember.body.data!.addTenantMember.code).toBe('FORBIDDEN');
 
     const change = `mutation ($id: ID!, $role: TenantRole!) {
       changeMemberRole(memberId: $id, role: $role) { ... on MutationChangeMemberRoleSuccess { member { role } } ... on MutationError { code } }

@@ -27,7 +27,7 @@ describe('demo data', () => {
       'public.posts': 28,
       'public.content_generations': 3,
       'public.subscriptions': 4,
-      'public.credit_transactions': 5,
+      'public.credit_transactions': 8,
     };
     const actual: Record<string, number> = {};
     for (const table of Object.keys(expected)) actual[table] = await count(table);
@@ -53,6 +53,15 @@ describe('demo data', () => {
       'Test User': 1000,
       'AI Specialist': 3000,
       'Security Analyst': 2000,
+    });
+    const pools = await db.owner.query<{ name: string; pool: string }>(`
+      select t.name, (select ct.balance_after from public.credit_transactions ct
+                      where ct.tenant_id = t.id and ct.user_id is null order by ct.seq desc limit 1)::text as pool
+      from public.tenants t order by t.name`);
+    expect(Object.fromEntries(pools.rows.map((r) => [r.name, Number(r.pool)]))).toEqual({
+      'Default Organization': 10000,
+      'Enterprise Solutions Inc': 10000,
+      'Startup Innovations': 2500,
     });
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grantCredits } from '../support/ledger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { as, claimsOf, createUser, createWorld, insertRow, SERVICE, sqlState, type World } from '../support/world.ts';
 
@@ -92,17 +93,24 @@ describe('analysis status lifecycle', () => {
     expect(await move('FAILED')).toBe('GW003');
   });
 
-  it('starts PENDING when created through the API', async () => {
+  it('starts PENDING when created through the API, which cannot name a status at all', async () => {
+    const claims = claimsOf(world.a.member, world.a.id);
     const create = (status: string) =>
       sqlState(
-        as(db.gateway, claimsOf(world.a.member, world.a.id), "insert into public.analyses (tenant_id, user_id, type, input, status) values ($1, $2, 'TEXT_ANALYSIS', 'x', $3)", [
+        as(db.gateway, claims, "insert into public.analyses (tenant_id, user_id, type, input, status) values ($1, $2, 'TEXT_ANALYSIS', 'x', $3)", [
           world.a.id,
           world.a.member.id,
           status,
         ]),
       );
-    expect(await create('COMPLETED')).toBe('GW003');
-    expect(await create('PENDING')).toBe('ok');
+    expect(await create('COMPLETED')).toBe('42501');
+    expect(await create('PENDING')).toBe('42501');
+    await grantCredits(db.owner, world.a.id, world.a.member.id, 10);
+    const [row] = await as<{ status: string }>(db.gateway, claims, "insert into public.analyses (tenant_id, user_id, type, input) values ($1, $2, 'TEXT_ANALYSIS', 'x') returning status", [
+      world.a.id,
+      world.a.member.id,
+    ]);
+    expect(row).toEqual({ status: 'PENDING' });
   });
 });
 

@@ -73,16 +73,23 @@ describe('credit_transactions', () => {
       Number(rows[0]!.balance),
     );
 
-  it('are added by service_role or a tenant ADMIN granting to members, and by nobody else', async () => {
-    const grant = (claims: Parameters<typeof as>[1], userId: string, amount: number, kind = 'GRANT', tenantId: string | null = null) =>
+  it('are added by service_role only, to a member or to the tenant’s pool; nobody else adds any', async () => {
+    const grant = (claims: Parameters<typeof as>[1], userId: string | null, amount: number, kind = 'GRANT', tenantId: string | null = world.a.id) =>
       sqlState(as(db.gateway, claims, 'select public.grant_credits($1, $2, $3, $4, $5)', [userId, amount, 'test', kind, tenantId]));
-    expect(await grant(SERVICE, world.a.member.id, 500, 'PURCHASE', world.a.id)).toBe('ok');
-    expect(await grant(claimsOf(world.a.admin, world.a.id), world.a.member.id, 100)).toBe('ok');
-    expect(await grant(claimsOf(world.a.admin, world.a.id), world.a.member.id, 100, 'PURCHASE')).toBe('42501');
-    expect(await grant(claimsOf(world.a.member, world.a.id), world.a.member.id, 100)).toBe('42501');
-    expect(await grant(claimsOf(world.b.owner, world.b.id), world.a.member.id, 100, 'GRANT', world.a.id)).toBe('42501');
-    expect(await grant(claimsOf(world.a.admin, world.a.id), world.b.member.id, 100)).toBe('22023');
-    expect(await grant(claimsOf(world.a.admin, world.a.id), world.a.member.id, -5)).toBe('22023');
+    expect(await grant(SERVICE, world.a.member.id, 500, 'PURCHASE')).toBe('ok');
+    expect(await grant(SERVICE, world.a.member.id, 100)).toBe('ok');
+    expect(await grant(SERVICE, null, 100, 'PURCHASE')).toBe('ok');
+    expect(await grant(SERVICE, world.a.member.id, 100, 'SPEND')).toBe('22023');
+    expect(await grant(SERVICE, world.a.member.id, 100, 'ALLOCATION')).toBe('22023');
+    expect(await grant(SERVICE, world.b.member.id, 100)).toBe('22023');
+    expect(await grant(SERVICE, world.a.member.id, -5)).toBe('22023');
+    expect(await grant(SERVICE, world.a.member.id, 5, 'GRANT', null)).toBe('22023');
+    for (const user of [world.a.owner, world.a.admin, world.a.member]) {
+      expect(await grant(claimsOf(user, world.a.id), world.a.member.id, 100)).toBe('42501');
+      expect(await grant(claimsOf(user, world.a.id), null, 100, 'PURCHASE')).toBe('42501');
+    }
+    // A role claim alone is not service_role: the request must run as that role too.
+    expect(await grant(claimsOf(world.a.admin, world.a.id, { role: 'authenticated', app_metadata: { tenant_id: world.a.id } }), null, 1)).toBe('42501');
     expect(await sqlState(as(db.gateway, ANON, "select public.grant_credits($1, 10, 'x')", [world.a.member.id]))).toBe('42501');
     expect(await balance(world.a.member, world.a.id)).toBe(600);
   });

@@ -93,23 +93,23 @@ describe('api_keys', () => {
     return { id: row!.id, hash };
   }
 
-  it('a user manages their own keys; nobody else sees or revokes them', async () => {
+  it('a user manages their own keys; OWNER and ADMIN see them; other members and tenants neither see nor touch them', async () => {
     const key = await keyOf(world.a.member, world.a.id);
-    expect(await as(db.gateway, claimsOf(world.a.member, world.a.id), 'select id from public.api_keys where id = $1', [key.id])).toEqual([
-      { id: key.id },
-    ]);
+    const sees = async (user: typeof world.a.member, tenantId: string) =>
+      (await as(db.gateway, claimsOf(user, tenantId), 'select id from public.api_keys where id = $1', [key.id])).length === 1;
+    expect(await sees(world.a.member, world.a.id)).toBe(true);
+    expect(await sees(world.a.owner, world.a.id)).toBe(true);
+    expect(await sees(world.a.admin, world.a.id)).toBe(true);
     for (const [user, tenantId] of [
-      [world.a.owner, world.a.id],
+      [world.a.viewer, world.a.id],
       [world.b.owner, world.b.id],
       [world.b.owner, world.a.id],
     ] as const) {
-      expect(await as(db.gateway, claimsOf(user, tenantId), 'select id from public.api_keys where id = $1', [key.id])).toEqual([]);
-      const revoked = await as(db.gateway, claimsOf(user, tenantId), 'update public.api_keys set revoked_at = now() where id = $1 returning id', [
-        key.id,
-      ]);
-      expect(revoked).toEqual([]);
+      expect(await sees(user, tenantId)).toBe(false);
+      const renamed = await as(db.gateway, claimsOf(user, tenantId), "update public.api_keys set name = 'taken' where id = $1 returning id", [key.id]);
+      expect(renamed).toEqual([]);
     }
-    const own = await as(db.gateway, claimsOf(world.a.member, world.a.id), 'update public.api_keys set revoked_at = now() where id = $1 returning id', [
+    const own = await as(db.gateway, claimsOf(world.a.member, world.a.id), "update public.api_keys set name = 'renamed' where id = $1 returning id", [
       key.id,
     ]);
     expect(own).toEqual([{ id: key.id }]);

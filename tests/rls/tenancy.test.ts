@@ -100,24 +100,25 @@ describe('tenant_users', () => {
     expect(await as(db.gateway, claimsOf(world.outsider, world.a.id), 'select id from public.tenant_users')).toEqual([]);
   });
 
-  it('OWNER and ADMIN add members; ADMIN cannot grant OWNER; MEMBER and other tenants cannot add', async () => {
-    const add = async (user: typeof world.a.owner, tenantId: string, role: string) => {
+  it('memberships come only from invitations: OWNER and ADMIN invite, ADMIN cannot invite an OWNER, nobody inserts directly', async () => {
+    const invite = async (user: typeof world.a.owner, tenantId: string, role: string) => {
       const newcomer = await createUser(db.owner, 'newcomer');
-      return sqlState(
+      const direct = await sqlState(
         as(db.gateway, claimsOf(user, tenantId), 'insert into public.tenant_users (tenant_id, user_id, role) values ($1, $2, $3)', [
-          world.a.id,
+          tenantId,
           newcomer.id,
           role,
         ]),
       );
+      expect(direct).toBe('42501');
+      return sqlState(as(db.gateway, claimsOf(user, tenantId), 'select public.invite_tenant_member($1, $2)', [newcomer.email, role]));
     };
-    expect(await add(world.a.admin, world.a.id, 'MEMBER')).toBe('ok');
-    expect(await add(world.a.admin, world.a.id, 'ADMIN')).toBe('ok');
-    expect(await add(world.a.admin, world.a.id, 'OWNER')).toBe('42501');
-    expect(await add(world.a.owner, world.a.id, 'OWNER')).toBe('ok');
-    expect(await add(world.a.member, world.a.id, 'VIEWER')).toBe('42501');
-    expect(await add(world.b.owner, world.b.id, 'MEMBER')).toBe('42501');
-    expect(await add(world.b.owner, world.a.id, 'MEMBER')).toBe('42501');
+    expect(await invite(world.a.admin, world.a.id, 'MEMBER')).toBe('ok');
+    expect(await invite(world.a.admin, world.a.id, 'ADMIN')).toBe('ok');
+    expect(await invite(world.a.admin, world.a.id, 'OWNER')).toBe('42501');
+    expect(await invite(world.a.owner, world.a.id, 'OWNER')).toBe('ok');
+    expect(await invite(world.a.member, world.a.id, 'VIEWER')).toBe('42501');
+    expect(await invite(world.b.owner, world.a.id, 'MEMBER')).toBe('42501');
   });
 
   it('a member cannot promote themselves, and ADMIN cannot touch an OWNER', async () => {
@@ -177,12 +178,10 @@ describe('tenant_users', () => {
     await db.owner.query('update public.tenants set max_users = 2 where id = $1', [tenant!.id]);
     const invite = async () => {
       const user = await createUser(db.owner, 'invitee');
-      return sqlState(
-        as(db.gateway, claimsOf(founder, tenant!.id), 'insert into public.tenant_users (tenant_id, user_id) values ($1, $2)', [
-          tenant!.id,
-          user.id,
-        ]),
-      );
+      const [invitation] = await as<{ id: string }>(db.gateway, claimsOf(founder, tenant!.id), 'select id from public.invite_tenant_member($1)', [
+        user.email,
+      ]);
+      return sqlState(as(db.gateway, claimsOf(user), 'select public.accept_tenant_invitation($1)', [invitation!.id]));
     };
     expect(await invite()).toBe('ok');
     expect(await invite()).toBe('GW005');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_TABLES } from '../support/content-tables.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { grantCredits } from '../support/ledger.ts';
 import { ANON, as, claimsOf, createWorld, insertRow, sqlState, type World } from '../support/world.ts';
 
 let db: TestDatabase;
@@ -10,6 +11,10 @@ let counter = 0;
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.owner);
+  // Paid requests charge their requester: give every writer enough, so refusals below are about the policies.
+  for (const tenant of [world.a, world.b]) {
+    for (const user of [tenant.owner, tenant.admin, tenant.member, tenant.viewer]) await grantCredits(db.owner, tenant.id, user.id, 10_000);
+  }
 });
 afterAll(() => db?.close());
 

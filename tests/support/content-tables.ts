@@ -6,6 +6,8 @@ export interface ContentTable {
   table: string;
   ownerColumn: string;
   minimalRow: (n: number) => Record<string, unknown>;
+  /** A paid request: inserting one as a member spends its price from their balance. */
+  paid?: boolean;
 }
 
 export const CONTENT_TABLES: ContentTable[] = [
@@ -13,6 +15,7 @@ export const CONTENT_TABLES: ContentTable[] = [
   {
     table: 'analyses',
     ownerColumn: 'user_id',
+    paid: true,
     minimalRow: (n) => ({ type: 'TEXT_ANALYSIS', input: `Input ${n}` }),
   },
   {
@@ -30,23 +33,27 @@ export const CONTENT_TABLES: ContentTable[] = [
   {
     table: 'content_generations',
     ownerColumn: 'user_id',
+    paid: true,
     minimalRow: (n) => ({ type: 'TEXT', prompt: `Prompt ${n}` }),
   },
   {
     table: 'contract_analyses',
     ownerColumn: 'user_id',
+    paid: true,
     minimalRow: (n) => ({ contract_title: `Contract ${n}`, contract_type: 'NDA' }),
   },
   {
     table: 'localization_analyses',
     ownerColumn: 'user_id',
+    paid: true,
     minimalRow: (n) => ({ product_name: `Product ${n}`, target_market: 'JP' }),
   },
-  { table: 'customer_behavior_analyses', ownerColumn: 'user_id', minimalRow: (n) => ({ customer_segment: `S${n}` }) },
+  { table: 'customer_behavior_analyses', ownerColumn: 'user_id', paid: true, minimalRow: (n) => ({ customer_segment: `S${n}` }) },
   {
     table: 'compliance_monitoring',
     ownerColumn: 'user_id',
+    paid: true,
     minimalRow: () => ({ business_type: 'fintech', jurisdiction: 'EU' }),
   },
-  { table: 'learning_paths', ownerColumn: 'user_id', minimalRow: (n) => ({ metadata: { n } }) },
+  { table: 'learning_paths', ownerColumn: 'user_id', paid: true, minimalRow: (n) => ({ metadata: { n } }) },
 ];

@@ -26,6 +26,17 @@ export function tokenFor(user: WorldUser, tenantId?: string, claims: Record<stri
     .sign(new TextEncoder().encode(TEST_SECRET));
 }
 
+/** A service_role token (the billing backend, the worker): no user, every row. */
+export function serviceToken(): Promise<string> {
+  return new SignJWT({ role: 'service_role' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(TEST_ISSUER)
+    .setAudience('authenticated')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(TEST_SECRET));
+}
+
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   status: number;
   body: { data?: Data | null; errors?: { message: string; path?: string[]; extensions?: { code?: string } }[] };
@@ -64,6 +75,11 @@ export function createTestGateway(db: TestDatabase) {
     return graphql<Data>(query, { variables, token: await tokenFor(user, tenantId) });
   }
 
+  /** graphql() as service_role. */
+  async function asService<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) {
+    return graphql<Data>(query, { variables, token: await serviceToken() });
+  }
+
   /** A mutation's payload (its success or MutationError), as the user or anonymously; top-level errors fail the test. */
   async function payload<Payload>(
     field: string,
@@ -79,5 +95,5 @@ export function createTestGateway(db: TestDatabase) {
     return response.body.data![field]!;
   }
 
-  return { yoga, graphql, as, payload };
+  return { yoga, graphql, as, asService, payload };
 }

@@ -13,3 +13,12 @@ export async function creditBalance(owner: Database, tenantId: string, userId: s
   );
   return Number(rows[0]!.b);
 }
+
+/** A tenant's undistributed credits: the last pool entry's balance_after, 0 before any. */
+export async function poolBalance(owner: Database, tenantId: string): Promise<number> {
+  const { rows } = await owner.query<{ b: string }>(
+    'select coalesce((select balance_after from public.credit_transactions where tenant_id = $1 and user_id is null order by seq desc limit 1), 0)::text as b',
+    [tenantId],
+  );
+  return Number(rows[0]!.b);
+}

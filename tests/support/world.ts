@@ -28,11 +28,13 @@ export interface World {
   outsider: WorldUser;
 }
 
-export async function createUser(owner: Database, label: string): Promise<WorldUser> {
+/** A signed-up user; their email is confirmed unless `confirmed: false`, as with Supabase Auth's confirmations on. */
+export async function createUser(owner: Database, label: string, options: { confirmed?: boolean } = {}): Promise<WorldUser> {
   const user = { id: randomUUID(), email: `${label}.${randomUUID().slice(0, 8)}@example.test` };
   await owner.query(
-    `insert into auth.users (id, email, raw_user_meta_data) values ($1, $2, jsonb_build_object('name', $3::text))`,
-    [user.id, user.email, label],
+    `insert into auth.users (id, email, raw_user_meta_data, email_confirmed_at)
+     values ($1, $2, jsonb_build_object('name', $3::text), case when $4 then now() end)`,
+    [user.id, user.email, label, options.confirmed ?? true],
   );
   return user;
 }
