@@ -174,10 +174,10 @@ export const TABLE_ACCESS: Record<string, TableAccess> = {
     anon: { select: true },
     authenticated: { select: true, insert: ['tenant_id', 'key', 'value'], update: ['value'], delete: true },
     policies: [
-      'delete to authenticated: Owners and admins can delete settings',
-      'insert to authenticated: Owners and admins can create settings',
+      'delete to authenticated: Owners and admins can delete settings other than limits',
+      'insert to authenticated: Owners and admins can create settings other than limits',
       'select to authenticated: Members can read their tenant\'s settings',
-      'update to authenticated: Owners and admins can change settings',
+      'update to authenticated: Owners and admins can change settings other than limits',
     ],
   },
   'public.tenant_users': {

@@ -50,7 +50,7 @@ export async function addMember(owner: Database, tenantId: string, userId: strin
 async function createTenant(owner: Database, label: string): Promise<WorldTenant> {
   const slug = `${label}-${randomUUID().slice(0, 8)}`;
   const { rows } = await owner.query<{ id: string }>(
-    'insert into public.tenants (name, slug, max_users, max_projects) values ($1, $2, 50, 500) returning id',
+    'insert into public.tenants (name, slug, max_users, max_projects, max_storage_bytes) values ($1, $2, 50, 500, 1099511627776 * 100) returning id',
     [`Tenant ${label}`, slug],
   );
   const id = rows[0]!.id;
