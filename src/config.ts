@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './limits/admission.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits/query-limits.ts';
 
 /** Everything the gateway reads from the environment, validated once at start. */
 export interface Config {
@@ -14,6 +16,34 @@ export interface Config {
   poolSize: number;
   loadDemoData: boolean;
   auth: AuthConfig;
+  limits: LimitsConfig;
+  observability: ObservabilityConfig;
+}
+
+/** What one request may ask for and hold, and how fast callers may send them. */
+export interface LimitsConfig {
+  query: QueryLimits;
+  maxBodyBytes: number;
+  /** statement_timeout of every request transaction. */
+  statementTimeoutMs: number;
+  /** Longest a request may hold its database connection. */
+  requestTimeoutMs: number;
+  rate: RateLimits;
+  /** How often rate and usage counts are shared with the other gateway processes through the database. */
+  flushIntervalMs: number;
+  /** Take the client address from X-Forwarded-For. */
+  trustProxy: boolean;
+}
+
+export interface ObservabilityConfig {
+  logLevel: string;
+  /** Human-readable log lines instead of JSON. */
+  prettyLogs: boolean;
+  /** Serve GET /metrics. */
+  metrics: boolean;
+  /** OTLP/HTTP endpoint for traces (OTEL_EXPORTER_OTLP_ENDPOINT); tracing is off without one. */
+  otlpEndpoint?: URL;
+  serviceName: string;
 }
 
 /** How bearer tokens are verified; with neither key, development mode makes a local secret. */
@@ -97,6 +127,47 @@ function loadAuthConfig(env: NodeJS.ProcessEnv, production: boolean): AuthConfig
   };
 }
 
+function loadLimits(env: NodeJS.ProcessEnv): LimitsConfig {
+  const query = DEFAULT_QUERY_LIMITS;
+  const rate = DEFAULT_RATE_LIMITS;
+  return {
+    query: {
+      maxDepth: integer(env, 'QUERY_MAX_DEPTH', query.maxDepth, 1, 1000),
+      maxCost: integer(env, 'QUERY_MAX_COST', query.maxCost, 1, 100_000_000),
+      maxAliases: integer(env, 'QUERY_MAX_ALIASES', query.maxAliases, 0, 100_000),
+      maxDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', query.maxDirectives, 0, 100_000),
+      maxTokens: integer(env, 'QUERY_MAX_TOKENS', query.maxTokens, 10, 10_000_000),
+      maxListLength: integer(env, 'QUERY_MAX_LIST_LENGTH', query.maxListLength, 1, 1_000_000),
+    },
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024, 1024 ** 3),
+    statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', 5_000, 1, 3_600_000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    rate: {
+      callerPerMinute: integer(env, 'RATE_LIMIT_CALLER_PER_MINUTE', rate.callerPerMinute, 1, 100_000_000),
+      anonymousPerMinute: integer(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', rate.anonymousPerMinute, 1, 100_000_000),
+      cacheMs: integer(env, 'ADMISSION_CACHE_MS', rate.cacheMs, 0, 3_600_000),
+    },
+    flushIntervalMs: integer(env, 'RATE_LIMIT_FLUSH_MS', 1_000, 50, 60_000),
+    trustProxy: flag(env, 'TRUST_PROXY', false),
+  };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function loadObservability(env: NodeJS.ProcessEnv, production: boolean): ObservabilityConfig {
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  return {
+    logLevel,
+    prettyLogs: flag(env, 'LOG_PRETTY', !production && process.stdout.isTTY === true),
+    metrics: flag(env, 'METRICS_ENABLED', true),
+    otlpEndpoint: httpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'),
+    serviceName: env.OTEL_SERVICE_NAME || 'tenant-graphql-gateway',
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = postgresUrl(env, 'DATABASE_URL');
   const production = env.NODE_ENV === 'production';
@@ -111,5 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Demo rows belong in a sandbox, never silently in someone's real database.
     loadDemoData: flag(env, 'LOAD_DEMO_DATA', databaseUrl === undefined),
     auth: loadAuthConfig(env, production),
+    limits: loadLimits(env),
+    observability: loadObservability(env, production),
   };
 }

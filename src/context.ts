@@ -4,6 +4,7 @@ import type { PrismaClient } from './db/prisma.ts';
 import { createRequestClient } from './db/request-client.ts';
 import { RequestTransaction, type RequestTransactionOptions } from './db/request-transaction.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
+import type { RequestScope } from './observability/request-scope.ts';
 
 /** What every resolver of one GraphQL operation sees. */
 export interface GatewayContext {
@@ -14,12 +15,14 @@ export interface GatewayContext {
   /** Prisma bound to that transaction, with lookups by id batched. */
   prisma: PrismaClient;
   loaders: Loaders;
+  /** The request's log and metrics record; absent outside HTTP (schema printing, tests of resolvers). */
+  scope?: RequestScope;
 }
 
 export function createContext(
   prisma: PrismaClient,
   caller: Caller,
-  options: RequestTransactionOptions = {},
+  { scope, ...options }: RequestTransactionOptions & { scope?: RequestScope } = {},
 ): GatewayContext {
   const transaction = new RequestTransaction(prisma, caller.claims, options);
   const loaders = createLoaders(transaction);
@@ -29,5 +32,6 @@ export function createContext(
     transaction,
     prisma: createRequestClient(transaction, loaders.findUnique),
     loaders,
+    scope,
   };
 }

@@ -1,8 +1,8 @@
-import type { GraphQLError } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
 import { type RequestClaims, withClaims } from '../db/claims.ts';
 import type { Database } from '../db/database.ts';
+import type { Logger } from '../observability/logger.ts';
 import { hashApiKey, isApiKey } from './api-keys.ts';
+import { refuse } from '../errors.ts';
 import { AuthError, KeySourceError } from './errors.ts';
 import type { TokenVerifier } from './verifier.ts';
 
@@ -10,41 +10,39 @@ import type { TokenVerifier } from './verifier.ts';
 export interface Caller {
   claims: RequestClaims;
   via: 'anonymous' | 'jwt' | 'api_key';
+  /** The API key's id, for callers that sent one: what logs and rate limits name them by. */
+  keyId?: string;
 }
 
 export interface AuthenticatorOptions {
   verifyToken: TokenVerifier;
   /** Where API keys are looked up (by hash, through private.authenticate_api_key). */
   db: Database;
-  /** Whether an unreachable key set is reported on stderr (operators need to know; callers get 503). */
-  logging?: boolean;
+  /** Where an unreachable key set is reported: operators need to know; callers get 503. */
+  logger: Logger;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * An HTTP-level refusal: graphql-yoga answers with this status and the code in extensions. Built
- * with yoga's createGraphQLError so yoga recognises it even where graphql is loaded twice.
- */
-function refuse(status: number, code: string, message: string): GraphQLError {
-  return createGraphQLError(message, { extensions: { code, http: { status } } });
-}
-
-/**
  * Resolves `Authorization: Bearer <JWT | API key>` or `x-api-key: <key>` to claims. No
  * credentials means `anon`; any credential that does not verify is a 401, never anon.
  */
-export function createAuthenticator({ verifyToken, db, logging = true }: AuthenticatorOptions) {
-  async function fromApiKey(key: string): Promise<RequestClaims> {
+export function createAuthenticator({ verifyToken, db, logger }: AuthenticatorOptions) {
+  async function fromApiKey(key: string): Promise<Caller> {
     const rows = await withClaims(db, { role: 'anon' }, async (tx) =>
-      (await tx.query<{ user_id: string; tenant_id: string }>(
-        'select user_id, tenant_id from private.authenticate_api_key($1)',
+      (await tx.query<{ key_id: string; user_id: string; tenant_id: string }>(
+        'select key_id, user_id, tenant_id from private.authenticate_api_key($1)',
         [hashApiKey(key)],
       )).rows,
     );
     const match = rows[0];
     if (!match) throw new AuthError('API key is unknown, revoked or expired');
-    return { sub: match.user_id, role: 'authenticated', app_metadata: { tenant_id: match.tenant_id }, amr: [{ method: 'api_key' }] };
+    return {
+      claims: { sub: match.user_id, role: 'authenticated', app_metadata: { tenant_id: match.tenant_id }, amr: [{ method: 'api_key' }] },
+      via: 'api_key',
+      keyId: match.key_id,
+    };
   }
 
   return async function authenticate(request: Request): Promise<Caller> {
@@ -67,13 +65,11 @@ export function createAuthenticator({ verifyToken, db, logging = true }: Authent
 
     let caller: Caller;
     try {
-      caller = isApiKey(credential)
-        ? { claims: await fromApiKey(credential), via: 'api_key' }
-        : { claims: await verifyToken(credential), via: 'jwt' };
+      caller = isApiKey(credential) ? await fromApiKey(credential) : { claims: await verifyToken(credential), via: 'jwt' };
     } catch (error) {
       if (error instanceof AuthError) throw refuse(401, 'UNAUTHENTICATED', error.message);
       if (error instanceof KeySourceError) {
-        if (logging) console.error('token verification unavailable:', error.cause);
+        logger.error({ err: error.cause }, 'token verification unavailable: the signing keys could not be fetched');
         throw refuse(503, 'AUTH_UNAVAILABLE', error.message);
       }
       throw error;

@@ -23,7 +23,18 @@ export class ClaimsError extends Error {
  * next request on the same connection. Read-only can still be set here because a
  * transaction may always become read-only, just never read-write again.
  */
-export function claimStatement(claims: RequestClaims, options: { readOnly?: boolean } = {}) {
+export interface ClaimOptions {
+  readOnly?: boolean;
+  /** Longest one statement may run (statement_timeout), in milliseconds; unset keeps the server's. */
+  statementTimeoutMs?: number;
+  /**
+   * Longest the transaction may sit idle (idle_in_transaction_session_timeout): the server ends it
+   * and frees the connection even if the gateway stalls.
+   */
+  idleTimeoutMs?: number;
+}
+
+export function claimStatement(claims: RequestClaims, options: ClaimOptions = {}) {
   if (!API_ROLES.includes(claims.role)) {
     throw new ClaimsError(`claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(claims.role)}`);
   }
@@ -34,13 +45,19 @@ export function claimStatement(claims: RequestClaims, options: { readOnly?: bool
                  set_config('request.jwt.claim.role', $1, true),
                  set_config('request.jwt.claim.sub', $3, true),
                  set_config('request.jwt.claim.tenant_id', $4, true),
-                 set_config('transaction_read_only', $5, true)`,
+                 set_config('transaction_read_only', $5, true),
+                 set_config('statement_timeout', coalesce($6, current_setting('statement_timeout')), true),
+                 set_config('idle_in_transaction_session_timeout',
+                            coalesce($7, current_setting('idle_in_transaction_session_timeout')), true)`,
     params: [
       claims.role,
       JSON.stringify(claims),
       claims.sub ?? '',
       typeof tenantId === 'string' ? tenantId : '',
       options.readOnly ? 'on' : 'off',
+      // Null keeps whatever the role or server says (0 would mean "no limit").
+      options.statementTimeoutMs ? `${options.statementTimeoutMs}ms` : null,
+      options.idleTimeoutMs ? `${options.idleTimeoutMs}ms` : null,
     ],
   };
 }
@@ -50,7 +67,7 @@ export function withClaims<T>(
   db: Database,
   claims: RequestClaims,
   fn: (tx: Queryable) => Promise<T>,
-  options: { readOnly?: boolean } = {},
+  options: ClaimOptions = {},
 ): Promise<T> {
   const { sql, params } = claimStatement(claims, options);
   return db.transaction(async (tx) => {

@@ -5,10 +5,12 @@ import type { Prisma, PrismaClient } from './prisma.ts';
 export type TransactionClient = Prisma.TransactionClient;
 
 export interface RequestTransactionOptions {
-  /** Longest a request may hold its connection, in milliseconds. */
+  /** Longest a request may hold its connection, in milliseconds; the transaction is rolled back after it. */
   timeoutMs?: number;
   /** Longest to wait for a connection from the pool, in milliseconds. */
   maxWaitMs?: number;
+  /** Longest one statement may run, in milliseconds (statement_timeout); TIMEOUT for the caller. */
+  statementTimeoutMs?: number;
 }
 
 // Thrown inside Prisma's transaction callback to make it roll back, then swallowed.
@@ -49,7 +51,12 @@ export class RequestTransaction {
   }
 
   private open(): Promise<TransactionClient> {
-    const { sql, params } = claimStatement(this.claims, { readOnly: this.readOnly });
+    const { sql, params } = claimStatement(this.claims, {
+      readOnly: this.readOnly,
+      statementTimeoutMs: this.options.statementTimeoutMs,
+      // The server frees the connection if the gateway stops using it for as long as a request may take.
+      idleTimeoutMs: this.options.timeoutMs ?? 30_000,
+    });
     const decided = new Promise<'commit' | 'rollback'>((resolve) => (this.decide = resolve));
     return new Promise<TransactionClient>((resolveClient, rejectClient) => {
       let opened = false;

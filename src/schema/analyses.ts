@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
+import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import { ANALYSIS_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
@@ -17,7 +18,8 @@ export const AnalysisRef = builder.prismaNode('Analysis', {
   nullable: true,
   fields: (t) => ({
     type: t.expose('type', { type: AnalysisTypeEnum }),
-    input: t.exposeString('input'),
+    // The cost limit counts large text by the size it may have (src/limits/cost.ts).
+    input: t.exposeString('input', { extensions: { cost: textCost(100_000) } }),
     result: t.expose('result', { type: 'JSON', nullable: true }),
     confidence: t.exposeFloat('confidence', { nullable: true }),
     status: t.expose('status', { type: AnalysisStatusEnum }),

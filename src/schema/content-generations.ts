@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
 import type { GenerationStatus } from '../generated/prisma/enums.ts';
+import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import { GENERATION_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
@@ -19,8 +20,8 @@ export const ContentGenerationRef = builder.prismaNode('ContentGeneration', {
   nullable: true,
   fields: (t) => ({
     type: t.expose('type', { type: GenerationTypeEnum }),
-    prompt: t.exposeString('prompt'),
-    output: t.exposeString('output', { nullable: true }),
+    prompt: t.exposeString('prompt', { extensions: { cost: textCost(100_000) } }),
+    output: t.exposeString('output', { nullable: true, extensions: { cost: textCost(1_000_000) } }),
     model: t.exposeString('model', { nullable: true }),
     tokensUsed: t.exposeInt('tokensUsed', { nullable: true }),
     creditsCost: t.exposeInt('creditsCost'),

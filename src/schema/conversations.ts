@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from '../errors.ts';
+import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
@@ -34,7 +35,7 @@ builder.prismaNode('Message', {
   nullable: true,
   fields: (t) => ({
     role: t.expose('role', { type: MessageRoleEnum }),
-    content: t.exposeString('content'),
+    content: t.exposeString('content', { extensions: { cost: textCost(100_000) } }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     conversation: t.relation('conversation'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

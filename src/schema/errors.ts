@@ -2,8 +2,11 @@ import { DomainError, ERROR_CODES } from '../errors.ts';
 import { builder } from './builder.ts';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  description: 'Stable codes of the failures a client can act on.',
-  values: ERROR_CODES,
+  description:
+    'Every code a client can receive, in `extensions.code` of an error or in `MutationError.code`. The list is closed: anything unexpected is INTERNAL.',
+  values: Object.fromEntries(Object.entries(ERROR_CODES).map(([code, description]) => [code, { description }])) as {
+    [Code in keyof typeof ERROR_CODES]: { description: string };
+  },
 });
 
 // The failure branch of every mutation's result union.

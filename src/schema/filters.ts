@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
 
-/** Pagination bounds shared by every connection. */
-export const PAGE = { defaultSize: 20, maxSize: 100 } as const;
+export { PAGE } from './page.ts';
 
 export const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
 

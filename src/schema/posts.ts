@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
@@ -12,7 +13,7 @@ export const PostRef = builder.prismaNode('Post', {
   nullable: true,
   fields: (t) => ({
     title: t.exposeString('title'),
-    content: t.exposeString('content', { nullable: true }),
+    content: t.exposeString('content', { nullable: true, extensions: { cost: textCost(200_000) } }),
     excerpt: t.exposeString('excerpt', { nullable: true }),
     slug: t.exposeString('slug'),
     published: t.exposeBoolean('published'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
@@ -14,7 +15,7 @@ export const ProjectRef = builder.prismaNode('Project', {
   nullable: true,
   fields: (t) => ({
     name: t.exposeString('name'),
-    description: t.exposeString('description', { nullable: true }),
+    description: t.exposeString('description', { nullable: true, extensions: { cost: textCost(10_000) } }),
     status: t.expose('status', { type: ProjectStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON', description: 'budget, teamSize, securityLevel, compliance, timeline.' }),
     owner: t.relation('user', { nullable: true, description: 'Null once its creator has left the tenant.' }),

@@ -1,3 +1,4 @@
+import { textCost } from '../../limits/cost.ts';
 import { builder } from '../builder.ts';
 import { BUSINESS_SOLUTION_CREDIT_COST, requestAsCaller } from '../credits.ts';
 import { ProjectRef } from '../projects.ts';
@@ -39,7 +40,7 @@ export const ContractAnalysisRef = builder.prismaNode('ContractAnalysis', {
     contractTitle: t.exposeString('contractTitle'),
     contractType: t.expose('contractType', { type: ContractTypeEnum }),
     fileUrl: t.exposeString('fileUrl', { nullable: true }),
-    extractedText: t.exposeString('extractedText', { nullable: true }),
+    extractedText: t.exposeString('extractedText', { nullable: true, extensions: { cost: textCost(1_000_000) } }),
     riskAssessment: t.expose('riskAssessment', { type: 'JSON', nullable: true }),
     clauses: t.expose('clauses', { type: 'JSON', nullable: true }),
     plainLanguage: t.expose('plainLanguage', { type: 'JSON', nullable: true }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textCost } from '../../limits/cost.ts';
 import { builder } from '../builder.ts';
 import { BUSINESS_SOLUTION_CREDIT_COST, requestAsCaller } from '../credits.ts';
 import { ProjectRef } from '../projects.ts';
@@ -29,7 +30,7 @@ export const LocalizationAnalysisRef = builder.prismaNode('LocalizationAnalysis'
     productName: t.exposeString('productName'),
     targetMarket: t.exposeString('targetMarket'),
     productImages: t.expose('productImages', { type: 'JSON', nullable: true, description: 'An array of image URLs.' }),
-    productDescription: t.exposeString('productDescription', { nullable: true }),
+    productDescription: t.exposeString('productDescription', { nullable: true, extensions: { cost: textCost(10_000) } }),
     culturalAnalysis: t.expose('culturalAnalysis', { type: 'JSON', nullable: true }),
     visualAdaptation: t.expose('visualAdaptation', { type: 'JSON', nullable: true }),
     marketStrategy: t.expose('marketStrategy', { type: 'JSON', nullable: true }),

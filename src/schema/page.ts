@@ -1,0 +1,2 @@
+/** Pagination bounds shared by every connection. */
+export const PAGE = { defaultSize: 20, maxSize: 100 } as const;
