@@ -1,23 +1,30 @@
 import type { AddressInfo } from 'node:net';
 import { signDevToken } from './auth/dev-token.ts';
 import { setUpTokens } from './auth/setup.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { MigrationError } from './db/migrate.ts';
 import { openDatabase, type OpenedDatabase } from './db/open.ts';
+import { createAdmission } from './limits/admission.ts';
+import { RequestCounter } from './limits/request-counter.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { startTracing } from './observability/tracing.ts';
 import { closeGracefully, listen } from './server/http.ts';
 import { createGateway } from './server/yoga.ts';
 
 const DEMO_EMAIL = 'admin@example.com';
 
-async function main() {
-  const config = loadConfig();
+async function main(config: Config, logger: Logger) {
+  const tracing = config.observability.otlpEndpoint
+    ? startTracing({ endpoint: config.observability.otlpEndpoint, serviceName: config.observability.serviceName })
+    : undefined;
   const database = await openDatabase(config);
-  console.log(describeStart(database));
+  logger.info(describeStart(database));
 
   const tokens = await setUpTokens(config.auth, config.dataDir);
   let graphiqlHeaders: Record<string, string> | undefined;
   if (tokens.devSecret) {
-    console.log(
+    logger.info(
       `development mode: tokens are signed with the local secret in ${tokens.devSecret.file}; ` +
         'mint one with `npm run token -- --email <email> [--tenant <slug>]`',
     );
@@ -25,24 +32,48 @@ async function main() {
     if (demo) graphiqlHeaders = { Authorization: `Bearer ${await signDevToken(tokens.devSecret.secret, demo)}` };
   }
 
-  const yoga = createGateway({ db: database.gateway, prisma: database.prisma, verifyToken: tokens.verifyToken, graphiqlHeaders });
-  const server = await listen(yoga, config.host, config.port);
+  const { limits, observability } = config;
+  const counter = new RequestCounter(database.gateway, { flushIntervalMs: limits.flushIntervalMs });
+  counter.start();
+  const yoga = createGateway({
+    db: database.gateway,
+    prisma: database.prisma,
+    verifyToken: tokens.verifyToken,
+    logger,
+    queryLimits: limits.query,
+    maxBodyBytes: limits.maxBodyBytes,
+    timeouts: { statementTimeoutMs: limits.statementTimeoutMs, timeoutMs: limits.requestTimeoutMs },
+    admission: createAdmission(database.gateway, counter, limits.rate, logger),
+    metrics: observability.metrics ? createMetrics({ pool: database.pool }) : undefined,
+    trustProxy: limits.trustProxy,
+    plugins: tracing ? [tracing.plugin] : [],
+    graphiqlHeaders,
+  });
+  const server = await listen(yoga, config.host, config.port, tracing?.tracer);
   const { port } = server.address() as AddressInfo;
-  console.log(`GraphQL at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`);
+  logger.info(`GraphQL at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`);
+  await flushLogs(logger);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: finishing in-flight requests`);
+    logger.info(`${signal}: finishing in-flight requests`);
     await closeGracefully(server);
+    // The last counts of this process still count for the others.
+    await counter.stop().catch((error: unknown) => logger.warn({ err: error }, 'the last rate and usage counts were not flushed'));
     await database.close();
-    console.log('stopped');
+    await tracing?.shutdown();
+    logger.info('stopped');
+    await flushLogs(logger);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
+
+/** Log lines are buffered; written out before the process exits. */
+const flushLogs = (logger: Logger) => new Promise<void>((resolve) => logger.flush(() => resolve()));
 
 function describeStart({ describe, migrations, demoDataLoaded }: OpenedDatabase): string {
   return (
@@ -51,12 +82,23 @@ function describeStart({ describe, migrations, demoDataLoaded }: OpenedDatabase)
   );
 }
 
-main().catch((error: unknown) => {
-  // Configuration and migration problems are the operator's to fix: say what, not where.
+let config: Config;
+let logger: Logger;
+try {
+  config = loadConfig();
+  logger = createLogger({ level: config.observability.logLevel, pretty: config.observability.prettyLogs });
+} catch (error) {
+  // Configuration problems are the operator's to fix: say what, not where.
+  console.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+main(config, logger).catch(async (error: unknown) => {
   if (error instanceof ConfigError || error instanceof MigrationError) {
-    console.error(`cannot start: ${error.message}`);
+    logger.fatal(`cannot start: ${error.message}`);
   } else {
-    console.error('cannot start:', error);
+    logger.fatal({ err: error }, 'cannot start');
   }
+  await flushLogs(logger);
   process.exit(1);
 });

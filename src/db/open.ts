@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { type DevIdentity, writeDevIdentities } from '../auth/dev-identities.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
+import type { PoolStats } from '../observability/metrics.ts';
 import type { Database } from './database.ts';
 import { migrate, type MigrationReport } from './migrate.ts';
 import { openPglite, pgliteHandles, pgliteOwner } from './pglite.ts';
@@ -18,6 +19,8 @@ export interface OpenedDatabase {
   demoDataLoaded: boolean;
   /** Users of the embedded database, for development tokens; empty on a server. */
   devIdentities: DevIdentity[];
+  /** The gateway pool's connections, for metrics; absent for PGlite's single connection. */
+  pool?: PoolStats;
   describe: string;
   close(): Promise<void>;
 }
@@ -52,6 +55,11 @@ async function openServer(config: Config, databaseUrl: string, onStatement?: Sta
     migrations,
     demoDataLoaded,
     devIdentities: [],
+    pool: {
+      total: () => gateway.pool.totalCount,
+      idle: () => gateway.pool.idleCount,
+      waiting: () => gateway.pool.waitingCount,
+    },
     describe: `PostgreSQL at ${url.host}${url.pathname} as ${url.username}`,
     async close() {
       await prisma.$disconnect();

@@ -1,5 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { withStatementSpan } from '../observability/tracing.ts';
 import type { Database, Queryable } from './database.ts';
 
 /** The role the embedded gateway drops to once migrations have run as the built-in superuser. */
@@ -8,7 +9,7 @@ const GATEWAY_ROLE = 'authenticator';
 function wrap(target: PGlite | Transaction): Queryable {
   return {
     async query(text, params) {
-      const result = await target.query(text, params as unknown[] | undefined);
+      const result = await withStatementSpan(text, () => target.query(text, params as unknown[] | undefined));
       return { rows: result.rows as never[] };
     },
     async exec(script) {

@@ -1,10 +1,11 @@
 import pg from 'pg';
+import { withStatementSpan } from '../observability/tracing.ts';
 import type { Database, Queryable } from './database.ts';
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query(text, params) {
-      const result = await client.query(text, params as unknown[] | undefined);
+      const result = await withStatementSpan(text, () => client.query(text, params as unknown[] | undefined));
       return { rows: result.rows };
     },
     async exec(script) {

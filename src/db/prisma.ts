@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { countStatement } from '../observability/request-scope.ts';
 
 export type { Prisma } from '../generated/prisma/client.ts';
 export { PrismaClient };
@@ -13,11 +14,12 @@ export type StatementListener = (sql: string) => void;
 function create(adapter: PrismaPg | PrismaPGlite, onStatement?: StatementListener): PrismaClient {
   // api_keys.key_hash is not granted to `authenticated`: queries on ApiKey must `select`
   // their columns, or the database refuses them (loudly, never leaking the hash).
-  const client = new PrismaClient({
-    adapter,
-    log: onStatement ? [{ emit: 'event', level: 'query' }] : [],
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  // The listener runs in the query's async context, so the statement counts against its request.
+  client.$on('query' as never, (event: { query: string }) => {
+    countStatement();
+    onStatement?.(event.query);
   });
-  if (onStatement) client.$on('query' as never, (event: { query: string }) => onStatement(event.query));
   return client;
 }
 

@@ -1,9 +1,31 @@
-import { createServer, type Server } from 'node:http';
-import type { createGateway } from './yoga.ts';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { context, propagation, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { Gateway } from './yoga.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Wraps each request in a server span, continuing the caller's trace (W3C traceparent) when it sent one. */
+function traced(handler: Handler, tracer: Tracer): Handler {
+  return (req, res) => {
+    const parent = propagation.extract(context.active(), req.headers);
+    const path = (req.url ?? '/').split('?')[0];
+    const span = tracer.startSpan(
+      `${req.method} ${path}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'url.path': path ?? '/' } },
+      parent,
+    );
+    res.once('close', () => {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(parent, span), () => handler(req, res));
+  };
+}
 
 /** Listens on host:port and resolves once the socket is bound. */
-export function listen(yoga: ReturnType<typeof createGateway>, host: string, port: number): Promise<Server> {
-  const server = createServer(yoga);
+export function listen(yoga: Gateway, host: string, port: number, tracer?: Tracer): Promise<Server> {
+  const server = createServer(tracer ? traced(yoga, tracer) : yoga);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

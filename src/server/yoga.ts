@@ -1,12 +1,21 @@
-import { createGraphQLError, createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
+import type { IncomingMessage } from 'node:http';
 import type { GraphQLError } from 'graphql';
+import { createGraphQLError, createYoga, maskError as defaultMaskError, type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import { createContext, type GatewayContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
 import type { PrismaClient } from '../db/prisma.ts';
-import { DomainError } from '../errors.ts';
+import type { RequestTransactionOptions } from '../db/request-transaction.ts';
+import { DomainError, isDatabaseUnavailable, isErrorCode } from '../errors.ts';
+import type { Admission } from '../limits/admission.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_LIMITS, type QueryLimits, useQueryLimits } from '../limits/query-limits.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import { schema } from '../schema/index.ts';
+import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
+import { useErrorCodes } from './plugins/use-error-codes.ts';
+import { scopeOf, useObservation } from './plugins/use-observation.ts';
 import { useRequestTransaction } from './plugins/use-request-transaction.ts';
 
 export interface GatewayOptions {
@@ -15,26 +24,78 @@ export interface GatewayOptions {
   /** Prisma over the same connection; requests run in its interactive transactions. */
   prisma: PrismaClient;
   verifyToken: TokenVerifier;
-  logging?: boolean;
+  logger?: Logger;
+  /** Query limits; any left out keeps its default. */
+  queryLimits?: Partial<QueryLimits>;
+  maxBodyBytes?: number;
+  /** Statement timeout and how long a request may hold its connection. */
+  timeouts?: Pick<RequestTransactionOptions, 'statementTimeoutMs' | 'timeoutMs'>;
+  /** Rate limits, quotas, suspended tenants and inactive users; without it, everyone is admitted. */
+  admission?: Admission;
+  metrics?: GatewayMetrics;
+  /** Take the client address from X-Forwarded-For (behind a proxy the gateway trusts). */
+  trustProxy?: boolean;
+  /** Extra plugins, such as tracing. */
+  plugins?: Plugin[];
   /** Headers GraphiQL starts with, e.g. a demo token in embedded development. */
   graphiqlHeaders?: Record<string, string>;
 }
 
+function credentialKind(request: Request): string {
+  const bearer = request.headers.get('authorization');
+  if (request.headers.has('x-api-key') || /^Bearer\s+gwk_/i.test(bearer ?? '')) return 'api_key';
+  return bearer ? 'jwt' : 'anonymous';
+}
+
+/** The address a request came from, for anonymous rate limits. */
+function clientAddress(request: Request, req: IncomingMessage | undefined, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return req?.socket?.remoteAddress ?? 'unknown';
+}
+
 /** The gateway as a fetch handler: tests call `yoga.fetch` with no port open. */
-export function createGateway({ db, prisma, verifyToken, logging = true, graphiqlHeaders }: GatewayOptions) {
-  const authenticate = createAuthenticator({ verifyToken, db, logging });
-  return createYoga<Record<string, unknown>, GatewayContext>({
+export function createGateway(options: GatewayOptions) {
+  const { db, prisma, verifyToken, graphiqlHeaders, admission, metrics } = options;
+  const logger = options.logger ?? silentLogger;
+  const authenticate = createAuthenticator({ verifyToken, db, logger });
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits };
+  return createYoga<{ req?: IncomingMessage }, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
-    logging,
+    batching: false,
+    maxRequestBodySize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      // Yoga reports every error it masks; maskError below has already logged each at its level.
+      error: (...args) => (args[0] instanceof Error ? logger.debug(`yoga masked: ${args[0].message}`) : logger.error({ args }, 'yoga')),
+    },
+    renderGraphiQL,
     graphiql: {
       title: 'Tenant GraphQL Gateway',
       defaultQuery: '{\n  viewer {\n    user { id email name }\n    tenant { id name slug }\n    role\n  }\n}\n',
       headers: graphiqlHeaders ? JSON.stringify(graphiqlHeaders, null, 2) : undefined,
     },
-    context: async ({ request }) => createContext(prisma, await authenticate(request)),
+    context: async ({ request, req }) => {
+      const scope = scopeOf(request);
+      // Named before it is checked, so a refused credential's log line says which kind it was.
+      if (scope) scope.via = credentialKind(request);
+      const caller = await authenticate(request);
+      if (scope) {
+        scope.via = caller.via;
+        scope.callerId = caller.keyId ?? caller.claims.sub;
+        const tenant = caller.claims.app_metadata?.tenant_id;
+        scope.tenantId = typeof tenant === 'string' ? tenant : undefined;
+      }
+      await admission?.(caller, clientAddress(request, req, options.trustProxy ?? false));
+      return createContext(prisma, caller, { ...options.timeouts, scope });
+    },
     // Domain errors reach the client with their code; anything else is an opaque INTERNAL.
     maskedErrors: {
       maskError(error, message, isDev) {
@@ -42,12 +103,20 @@ export function createGateway({ db, prisma, verifyToken, logging = true, graphiq
         if (original instanceof DomainError) {
           return createGraphQLError(original.message, { extensions: { code: original.code } });
         }
+        // Refusals made as GraphQL errors (authentication, limits) already say what they are.
+        if (isGraphQLError(error) && !original && isErrorCode(error.extensions?.code)) return error;
         // Pothos refuses a malformed or wrong-type global id with this; the message names both.
         if (original instanceof Error && original.name === 'PothosValidationError') {
           return createGraphQLError(original.message, { extensions: { code: 'VALIDATION_FAILED' } });
         }
-        // The client sees only a generic message; operators need the cause.
-        if (logging) console.error('unexpected error', original);
+        if (isDatabaseUnavailable(original ?? error)) {
+          logger.warn({ err: original ?? error }, 'database unavailable');
+          return createGraphQLError('the database cannot be reached; retry later', {
+            extensions: { code: 'DATABASE_UNAVAILABLE', http: { status: 503 } },
+          });
+        }
+        // The client sees only a generic message; operators need the cause, under the request id.
+        logger.error({ err: original ?? error }, 'unexpected error');
         const masked = defaultMaskError(error, message, isDev);
         const code = isGraphQLError(masked) ? masked.extensions.code : undefined;
         return isGraphQLError(masked) && (!code || code === 'INTERNAL_SERVER_ERROR')
@@ -56,7 +125,13 @@ export function createGateway({ db, prisma, verifyToken, logging = true, graphiq
       },
     },
     plugins: [
-      useRequestTransaction(),
+      useObservation({ logger, metrics }),
+      ...useQueryLimits(limits),
+      useRequestTransaction(logger),
+      useErrorCodes(),
+      useMetricsEndpoint(metrics),
+      useGraphiQLAssets(),
+      ...(options.plugins ?? []),
       useReadinessCheck({
         endpoint: '/readyz',
         // Never echo the driver's message: it may name hosts or roles.
@@ -71,6 +146,18 @@ export function createGateway({ db, prisma, verifyToken, logging = true, graphiq
       }),
     ],
   });
+}
+
+/** `GET /metrics` in Prometheus' text format. */
+function useMetricsEndpoint(metrics: GatewayMetrics | undefined): Plugin {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (!metrics || url.pathname !== '/metrics') return;
+      endResponse(
+        new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
+      );
+    },
+  };
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

@@ -1,13 +1,15 @@
-import { getOperationAST, GraphQLError } from 'graphql';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../context.ts';
+import { type ErrorCode, isDatabaseUnavailable, refuse } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
 
 /**
  * One transaction per operation: read-only unless it is a mutation, committed when execution
  * ends. Failed mutations have already rolled back to their savepoints, so what remains is
  * exactly what succeeded. A commit that fails turns the whole result into an error.
  */
-export function useRequestTransaction(): Plugin<GatewayContext> {
+export function useRequestTransaction(logger: Logger): Plugin<GatewayContext> {
   return {
     onExecute({ args }) {
       const ctx = args.contextValue;
@@ -18,9 +20,12 @@ export function useRequestTransaction(): Plugin<GatewayContext> {
           try {
             await ctx.transaction.finish('commit');
           } catch (error) {
-            console.error('commit failed', error);
+            const unavailable = isDatabaseUnavailable(error);
+            if (unavailable) logger.warn({ err: error }, 'commit failed: database unavailable');
+            else logger.error({ err: error }, 'commit failed');
             const message = 'the operation could not be committed; nothing was saved';
-            setResult({ errors: [new GraphQLError(message, { extensions: { code: 'INTERNAL' } })] });
+            const code: ErrorCode = unavailable ? 'DATABASE_UNAVAILABLE' : 'INTERNAL';
+            setResult({ errors: [refuse(unavailable ? 503 : 500, code, message)] });
           }
         },
       };
