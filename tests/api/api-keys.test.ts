@@ -104,9 +104,9 @@ describe('calling with an API key', () => {
     expect(unused.rows).toEqual([{ last_used_at: null }]);
 
     const bearer = await withKey<Who>(WHO, { authorization: `Bearer ${secret}` });
-    expect(bearer).toEqual({ status: 200, body: { data: expected } });
+    expect(bearer).toMatchObject({ status: 200, body: { data: expected } });
     const header = await withKey<Who>(WHO, { 'x-api-key': secret });
-    expect(header).toEqual({ status: 200, body: { data: expected } });
+    expect(header).toMatchObject({ status: 200, body: { data: expected } });
     const used = await db.owner.query<{ last_used_at: Date | null }>('select last_used_at from public.api_keys where id = $1', [rawId]);
     expect(used.rows[0]!.last_used_at).toBeInstanceOf(Date);
 

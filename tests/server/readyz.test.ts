@@ -16,7 +16,6 @@ describe('GET /readyz', () => {
       db: down,
       prisma: {} as PrismaClient,
       verifyToken: () => Promise.reject(new Error('unused')),
-      logging: false,
     });
     const response = await gateway.fetch('http://gateway.test/readyz');
     expect(response.status).toBe(503);

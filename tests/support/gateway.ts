@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/verifier.ts';
-import { createGateway } from '../../src/server/yoga.ts';
+import { createGateway, type GatewayOptions } from '../../src/server/yoga.ts';
 import type { TestDatabase } from './database.ts';
 import type { WorldUser } from './world.ts';
 
@@ -39,30 +39,33 @@ export function serviceToken(): Promise<string> {
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   status: number;
+  headers: Headers;
   body: { data?: Data | null; errors?: { message: string; path?: string[]; extensions?: { code?: string } }[] };
 }
 
-/** The gateway over a test database, driven through yoga.fetch as a client would. */
-export function createTestGateway(db: TestDatabase) {
+/** The gateway over a test database, driven through yoga.fetch as a client would; options add limits, logs, metrics. */
+export function createTestGateway(db: TestDatabase, options: Partial<GatewayOptions> = {}) {
   const yoga = createGateway({
     db: db.gateway,
     prisma: db.prisma,
     verifyToken: createTokenVerifier({ hsSecret: TEST_SECRET, issuer: TEST_ISSUER, audience: 'authenticated' }),
-    logging: false,
+    ...options,
   });
 
   async function graphql<Data = Record<string, unknown>>(
     query: string,
-    options: { variables?: Record<string, unknown>; token?: string; headers?: Record<string, string> } = {},
+    options: { variables?: Record<string, unknown>; token?: string; headers?: Record<string, string>; address?: string } = {},
   ): Promise<GraphQLResponse<Data>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const response = await yoga.fetch('http://gateway.test/graphql', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ query, variables: options.variables }),
-    });
-    return { status: response.status, body: (await response.json()) as GraphQLResponse<Data>['body'] };
+    // What node:http would hand yoga: the client's address, for per-address limits.
+    const serverContext = { req: { socket: { remoteAddress: options.address ?? '192.0.2.1' } } } as never;
+    const response = await yoga.fetch(
+      'http://gateway.test/graphql',
+      { method: 'POST', headers, body: JSON.stringify({ query, variables: options.variables }) },
+      serverContext,
+    );
+    return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse<Data>['body'] };
   }
 
   /** graphql() as the given user in the given tenant. */
