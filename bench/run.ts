@@ -1,91 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { type DevIdentity, listDevIdentities, readDevIdentities } from '../src/auth/dev-identities.ts';
+import type { DevIdentity } from '../src/auth/dev-identities.ts';
 import { signDevToken } from '../src/auth/dev-token.ts';
 import { createTokenVerifier } from '../src/auth/verifier.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/open.ts';
-import { openPostgres } from '../src/db/postgres.ts';
 import { createGateway } from '../src/server/yoga.ts';
+import { demoAdmin, embeddedTarget, SECRET, serverTarget, startServer, stopServer, type Target } from './harness.ts';
 import { type Scenario, SCENARIOS } from './scenarios.ts';
 
 // `npm run bench`: drives a real server process over HTTP with autocannon, embedded and,
 // when DATABASE_URL names a disposable server (superuser URL), on PostgreSQL too.
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const SECRET = randomBytes(32).toString('hex');
-
-interface Target {
-  label: string;
-  env: Record<string, string>;
-  /** The demo users, once the server has loaded the demo data. */
-  identities: () => Promise<DevIdentity[]>;
-  cleanup: () => Promise<void>;
-}
-
-async function embeddedTarget(): Promise<Target> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-'));
-  return {
-    label: 'embedded PGlite',
-    env: { DATA_DIR: dataDir },
-    // The embedded server writes them at start; it alone may open the database.
-    identities: () => readDevIdentities(dataDir),
-    cleanup: () => rm(dataDir, { recursive: true, force: true }),
-  };
-}
-
-async function serverTarget(url: string): Promise<Target> {
-  const name = `gw_bench_${randomBytes(4).toString('hex')}`;
-  const admin = openPostgres(url, { max: 1 });
-  await admin.query(`create database ${name}`);
-  const owner = new URL(url);
-  owner.pathname = `/${name}`;
-  const gateway = new URL(owner);
-  gateway.username = 'authenticator';
-  gateway.password = process.env.AUTHENTICATOR_PASSWORD ?? '';
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'gw-bench-'));
-  return {
-    label: `PostgreSQL (${owner.host})`,
-    env: { DATA_DIR: dataDir, MIGRATION_DATABASE_URL: owner.toString(), DATABASE_URL: gateway.toString(), LOAD_DEMO_DATA: 'true' },
-    async identities() {
-      const database = openPostgres(owner.toString(), { max: 1 });
-      try {
-        return await listDevIdentities(database);
-      } finally {
-        await database.close();
-      }
-    },
-    async cleanup() {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const { DATABASE_URL: _unused, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    // Not production: the embedded server then writes the demo identities the bench signs for.
-    env: { ...inherited, PORT: '0', SUPABASE_JWT_SECRET: SECRET, NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GraphQL at (http:\/\/\S+)\/graphql/.exec(output);
-      if (match) resolve({ child, url: match[1]! });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-}
 
 interface Figures {
   scenario: string;
@@ -100,9 +26,7 @@ interface Figures {
 async function load(target: Target): Promise<{ figures: Figures[]; admin: DevIdentity }> {
   const { child, url } = await startServer(target.env);
   try {
-    const identities = await target.identities();
-    const admin = identities.find((identity) => identity.email === 'admin@example.com');
-    if (!admin) throw new Error('demo user admin@example.com is missing: the demo data did not load');
+    const admin = await demoAdmin(target);
     const token = await signDevToken(SECRET, admin);
     const figures: Figures[] = [];
     for (const scenario of SCENARIOS) {
@@ -124,8 +48,7 @@ async function load(target: Target): Promise<{ figures: Figures[]; admin: DevIde
     }
     return { figures, admin };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await stopServer(child);
   }
 }
 
@@ -140,7 +63,6 @@ async function countStatements(target: Target, admin: DevIdentity, scenarios: Sc
       db: database.gateway,
       prisma: database.prisma,
       verifyToken: createTokenVerifier({ hsSecret: SECRET, audience: 'authenticated' }),
-      logging: false,
     });
     const token = await signDevToken(SECRET, admin);
     const counts: number[] = [];
