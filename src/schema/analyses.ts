@@ -156,7 +156,7 @@ builder.mutationField('updateAnalysisStatus', (t) =>
     },
     errors: { dataField: { name: 'analysis' } },
     resolve: (query, _root, { id, input }, ctx) =>
-      // The database's guard_analysis_status trigger refuses any other move (INVALID_TRANSITION).
+      // The database's guard_status_transition trigger refuses any other move (INVALID_TRANSITION).
       runMutation(ctx, (tx) =>
         tx.analysis.update({
           ...query,

@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
-import { DomainError } from '../errors.ts';
-import type { GenerationStatus } from '../generated/prisma/enums.ts';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import { GENERATION_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
@@ -122,12 +120,11 @@ builder.mutationField('requestContentGeneration', (t) =>
   }),
 );
 
-const UNFINISHED: GenerationStatus[] = ['PENDING', 'PROCESSING'];
-
 builder.mutationField('completeContentGeneration', (t) =>
   t.prismaField({
     type: 'ContentGeneration',
-    description: 'Records the outcome of a PENDING or PROCESSING generation (service_role: the worker).',
+    description:
+      'Records the outcome of a generation (service_role: the worker). The database decides which status moves are allowed (INVALID_TRANSITION otherwise).',
     authScopes: { serviceRole: true },
     args: {
       id: t.arg.globalID({ for: ContentGenerationRef, required: true }),
@@ -149,10 +146,10 @@ builder.mutationField('completeContentGeneration', (t) =>
     },
     errors: { dataField: { name: 'contentGeneration' } },
     resolve: (query, _root, { id, input }, ctx) =>
-      runMutation(ctx, async (tx) => {
-        // Conditional on the status, so two concurrent completions cannot both win.
-        const { count } = await tx.contentGeneration.updateMany({
-          where: { id: id.id, status: { in: UNFINISHED } },
+      runMutation(ctx, (tx) =>
+        tx.contentGeneration.update({
+          ...query,
+          where: { id: id.id },
           data: {
             status: input.status,
             output: input.output ?? undefined,
@@ -160,19 +157,7 @@ builder.mutationField('completeContentGeneration', (t) =>
             qualityScore: input.qualityScore ?? undefined,
             processingTimeMs: input.processingTimeMs ?? undefined,
           },
-        });
-        if (count === 0) {
-          const current = await tx.contentGeneration.findUnique({ where: { id: id.id }, select: { status: true } });
-          if (current && !UNFINISHED.includes(current.status)) {
-            throw new DomainError(
-              'INVALID_TRANSITION',
-              `content generation is already ${current.status}; expected PENDING or PROCESSING to complete it`,
-            );
-          }
-          // Invisible, or visible but neither yours nor yours to administer: RLS filtered the update.
-          throw new DomainError('NOT_FOUND', 'no such content generation is visible to you for writing');
-        }
-        return tx.contentGeneration.findUniqueOrThrow({ ...query, where: { id: id.id } });
-      }),
+        }),
+      ),
   }),
 );

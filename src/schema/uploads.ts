@@ -144,16 +144,12 @@ builder.mutationField('registerUpload', (t) =>
   }),
 );
 
-// COMPLETED records when processing finished; going back to PENDING or PROCESSING forgets it.
-function processedAtFor(status: typeof UploadStatusEnum.$inferType): Date | null | undefined {
-  if (status === 'COMPLETED') return new Date();
-  return status === 'PENDING' || status === 'PROCESSING' ? null : undefined;
-}
-
 builder.mutationField('setUploadStatus', (t) =>
   t.prismaField({
     type: 'Upload',
-    description: 'Records the processing status of an upload (service_role: the file processor).',
+    description:
+      'Records the processing status of an upload (service_role: the file processor); COMPLETED stamps processedAt. ' +
+      'The database decides which status moves are allowed (INVALID_TRANSITION otherwise).',
     authScopes: { serviceRole: true },
     args: {
       id: t.arg.globalID({ for: UploadRef, required: true }),
@@ -165,7 +161,8 @@ builder.mutationField('setUploadStatus', (t) =>
         tx.upload.update({
           ...query,
           where: { id: id.id },
-          data: { status, processedAt: processedAtFor(status) },
+          // Processing finished now; no move leads back to PENDING or PROCESSING, so nothing clears it.
+          data: { status, processedAt: status === 'COMPLETED' ? new Date() : undefined },
         }),
       ),
   }),

@@ -57,7 +57,7 @@ const REGISTER = `mutation ($input: RegisterUploadInput!) {
   }
 }`;
 const SET_STATUS = `mutation ($id: ID!, $status: UploadStatus!) {
-  setUploadStatus(id: $id, status: $status) { ... on MutationSetUploadStatusSuccess { upload { status processedAt } } ... on MutationError { code } }
+  setUploadStatus(id: $id, status: $status) { ... on MutationSetUploadStatusSuccess { upload { status processedAt } } ... on MutationError { code message } }
 }`;
 const input = (extra: Record<string, unknown> = {}) => ({
   filename: 'f.png',
@@ -157,10 +157,10 @@ describe('upload mutations', () => {
     expect(await uploadCount()).toBe(before);
   });
 
-  it('setUploadStatus: service_role only; COMPLETED stamps processedAt, PROCESSING clears it', async () => {
+  it('setUploadStatus: service_role only; COMPLETED stamps processedAt; the database refuses moves back', async () => {
     const raw = await seedUpload(world.a.id, world.a.member.id, 'Status.pdf');
     const id = encodeGlobalID('Upload', raw);
-    type Outcome = { setUploadStatus: { upload?: { status: string; processedAt: string | null }; code?: string } };
+    type Outcome = { setUploadStatus: { upload?: { status: string; processedAt: string | null }; code?: string; message?: string } };
     const run = (user: WorldUser, tenantId: string, status: string) => api.as<Outcome>(user, tenantId, SET_STATUS, { id, status });
     const asService = (status: string) => api.asService<Outcome>(SET_STATUS, { id, status });
     for (const [user, tenantId] of [
@@ -170,16 +170,22 @@ describe('upload mutations', () => {
       [world.b.owner, world.b.id],
       [world.b.owner, world.a.id],
     ] as const) {
-      expect((await run(user, tenantId, 'FAILED')).body.data!.setUploadStatus).toEqual({ code: 'FORBIDDEN' });
+      expect((await run(user, tenantId, 'FAILED')).body.data!.setUploadStatus).toMatchObject({ code: 'FORBIDDEN' });
     }
     const anon = await api.graphql<{ setUploadStatus: Result }>(SET_STATUS, { variables: { id, status: 'FAILED' } });
-    expect(anon.body.data!.setUploadStatus).toEqual({ code: 'UNAUTHENTICATED' });
+    expect(anon.body.data!.setUploadStatus).toMatchObject({ code: 'UNAUTHENTICATED' });
 
+    expect((await asService('PROCESSING')).body.data!.setUploadStatus).toEqual({ upload: { status: 'PROCESSING', processedAt: null } });
     const completed = (await asService('COMPLETED')).body.data!.setUploadStatus;
     expect(completed.upload!.status).toBe('COMPLETED');
     expect(Date.parse(completed.upload!.processedAt!)).toBeGreaterThan(Date.now() - 60_000);
-    expect((await asService('PROCESSING')).body.data!.setUploadStatus).toEqual({ upload: { status: 'PROCESSING', processedAt: null } });
-    expect((await asService('DELETED')).body.data!.setUploadStatus).toEqual({ upload: { status: 'DELETED', processedAt: null } });
+    expect((await asService('PROCESSING')).body.data!.setUploadStatus).toEqual({
+      code: 'INVALID_TRANSITION',
+      message: 'upload status cannot move from COMPLETED to PROCESSING; allowed from COMPLETED: DELETED',
+    });
+    expect((await asService('DELETED')).body.data!.setUploadStatus).toEqual({
+      upload: { status: 'DELETED', processedAt: completed.upload!.processedAt },
+    });
   });
 
   it('a failed mutation leaves nothing behind while the others of the operation stand', async () => {

@@ -88,7 +88,6 @@ builder.mutationField('requestComplianceMonitoring', (t) =>
 
 solutionResultUpdate({
   model: 'ComplianceMonitoring',
-  table: 'compliance_monitoring',
   label: 'compliance monitoring',
   noun: 'compliance review',
   ref: ComplianceMonitoringRef,

@@ -107,7 +107,6 @@ builder.mutationField('requestContractAnalysis', (t) =>
 
 solutionResultUpdate({
   model: 'ContractAnalysis',
-  table: 'contract_analyses',
   label: 'contract analysis',
   noun: 'contract analysis',
   ref: ContractAnalysisRef,

@@ -84,7 +84,6 @@ builder.mutationField('requestCustomerBehaviorAnalysis', (t) =>
 
 solutionResultUpdate({
   model: 'CustomerBehaviorAnalysis',
-  table: 'customer_behavior_analyses',
   label: 'customer behavior analysis',
   noun: 'behaviour analysis',
   ref: CustomerBehaviorAnalysisRef,

@@ -81,7 +81,6 @@ builder.mutationField('requestLearningPath', (t) =>
 
 solutionResultUpdate({
   model: 'LearningPath',
-  table: 'learning_paths',
   label: 'learning path',
   noun: 'learning path',
   ref: LearningPathRef,

@@ -101,7 +101,6 @@ builder.mutationField('requestLocalizationAnalysis', (t) =>
 
 solutionResultUpdate({
   model: 'LocalizationAnalysis',
-  table: 'localization_analyses',
   label: 'localization analysis',
   noun: 'localization analysis',
   ref: LocalizationAnalysisRef,

@@ -132,61 +132,27 @@ export function jsonUpdate(value: unknown): Prisma.InputJsonValue | Prisma.Nulla
   return value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue);
 }
 
-export type SolutionTable =
-  | 'contract_analyses'
-  | 'localization_analyses'
-  | 'customer_behavior_analyses'
-  | 'compliance_monitoring'
-  | 'learning_paths';
-
-/**
- * Refuses a move back to PENDING. The row is locked `for update`, so no concurrent update can
- * slip a later status in between the check and the write.
- */
-async function guardResultStatus(
-  tx: TransactionClient,
-  table: SolutionTable,
-  label: string,
-  id: string,
-  next: string | null | undefined,
-): Promise<void> {
-  if (next !== 'PENDING') return;
-  const rows = await tx.$queryRaw<{ status: string }[]>`
-    select status::text as status from ${Prisma.raw(`public.${table}`)} where id = ${id}::uuid for update`;
-  const current = rows[0]?.status;
-  if (!current) throw new DomainError('NOT_FOUND', `no ${label} with this id exists`);
-  if (current !== 'PENDING') {
-    throw new DomainError(
-      'INVALID_TRANSITION',
-      `a ${label} cannot go back to PENDING once it has started: expected a status other than PENDING, received PENDING while it is ${current}`,
-    );
-  }
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Result updates (service_role, which scope-auth has checked) in the mutation's savepoint; an
- * update that sets nothing is refused (requireChanges).
+ * update that sets nothing is refused (requireChanges). The database refuses a status move its
+ * rules do not allow (INVALID_TRANSITION).
  */
-async function updateResult<Data extends { status?: string }, T>(
+async function updateResult<Data extends object, T>(
   ctx: GatewayContext,
-  target: { table: SolutionTable; label: string; id: string },
+  target: { label: string; id: string },
   data: Data,
   update: (tx: TransactionClient, data: Data) => Promise<T>,
 ): Promise<T> {
   requireChanges(data);
   // Not a row id at all: answer as for any id the caller cannot see, not with a database error.
   if (!UUID.test(target.id)) throw new DomainError('NOT_FOUND', `no ${target.label} with this id exists`);
-  return runMutation(ctx, async (tx) => {
-    await guardResultStatus(tx, target.table, target.label, target.id, data.status);
-    return update(tx, data);
-  });
+  return runMutation(ctx, (tx) => update(tx, data));
 }
 
 export interface SolutionResultSpec<Model extends SolutionModel> {
   model: Model;
-  table: SolutionTable;
   /** How errors name a row of the kind. */
   label: string;
   /** How the mutation's description names it. */
@@ -223,7 +189,9 @@ export function solutionResultUpdate<Model extends SolutionModel>(spec: Solution
   builder.mutationField(`update${spec.model}Result`, (t) =>
     t.prismaField({
       type: spec.model,
-      description: `Records progress or results of a ${spec.noun} (service_role: the worker). Null clears a result.`,
+      description:
+        `Records progress or results of a ${spec.noun} (service_role: the worker). Null clears a result. ` +
+        'The database decides which status moves are allowed (INVALID_TRANSITION otherwise).',
       authScopes: { serviceRole: true },
       args: {
         id: t.arg.globalID({ for: spec.ref, required: true }),
@@ -239,7 +207,7 @@ export function solutionResultUpdate<Model extends SolutionModel>(spec: Solution
             results.has(name) ? jsonUpdate(value) : name === 'status' ? (value ?? undefined) : value,
           ]),
         ) as { status?: string };
-        return updateResult(ctx, { table: spec.table, label: spec.label, id: id.id }, data, (tx, changes) =>
+        return updateResult(ctx, { label: spec.label, id: id.id }, data, (tx, changes) =>
           (tx as unknown as Record<string, { update(args: object): Promise<unknown> }>)[delegate]!.update({
             ...query,
             where: { id: id.id },
