@@ -1,6 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { GraphQLError } from 'graphql';
-import { RowNotFoundError } from './loaders/find-unique.ts';
 
 /**
  * The closed list of error codes a client can receive, in `extensions.code` of any error and in
@@ -114,7 +113,6 @@ function sqlStateOf(error: unknown): { state?: string; message?: string; prismaC
 /** Turns a database or Prisma failure into a DomainError, or undefined if it is internal. */
 export function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
-  if (error instanceof RowNotFoundError) return new DomainError('NOT_FOUND', GENERIC.NOT_FOUND!);
   const { state, message, prismaCode } = sqlStateOf(error);
   if (prismaCode === 'P2025') return new DomainError('NOT_FOUND', GENERIC.NOT_FOUND!);
   if (prismaCode === 'P2002') return new DomainError('CONFLICT', GENERIC.CONFLICT!);

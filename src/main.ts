@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { writeDevIdentities } from './auth/dev-identities.ts';
 import { signDevToken } from './auth/dev-token.ts';
 import { setUpTokens } from './auth/setup.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
@@ -20,6 +21,9 @@ async function main(config: Config, logger: Logger) {
     : undefined;
   const database = await openDatabase(config);
   logger.info(describeStart(database));
+  // Users of the embedded database, for development tokens; a server has none to list.
+  const devIdentities =
+    !config.production && database.embeddedOwner ? await writeDevIdentities(database.embeddedOwner, config.dataDir) : [];
 
   const tokens = await setUpTokens(config.auth, config.dataDir);
   let graphiqlHeaders: Record<string, string> | undefined;
@@ -28,7 +32,7 @@ async function main(config: Config, logger: Logger) {
       `development mode: tokens are signed with the local secret in ${tokens.devSecret.file}; ` +
         'mint one with `npm run token -- --email <email> [--tenant <slug>]`',
     );
-    const demo = database.devIdentities.find((identity) => identity.email === DEMO_EMAIL);
+    const demo = devIdentities.find((identity) => identity.email === DEMO_EMAIL);
     if (demo) graphiqlHeaders = { Authorization: `Bearer ${await signDevToken(tokens.devSecret.secret, demo)}` };
   }
 

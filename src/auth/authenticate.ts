@@ -1,4 +1,4 @@
-import { type RequestClaims, withClaims } from '../db/claims.ts';
+import { type Caller, withClaims } from '../session/claims.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
 import { hashApiKey, isApiKey } from './api-keys.ts';
@@ -7,13 +7,6 @@ import { AuthError, KeySourceError } from './errors.ts';
 import type { TokenVerifier } from './verifier.ts';
 
 /** Who is calling, as established from the request's credentials. */
-export interface Caller {
-  claims: RequestClaims;
-  via: 'anonymous' | 'jwt' | 'api_key';
-  /** The API key's id, for callers that sent one: what logs and rate limits name them by. */
-  keyId?: string;
-}
-
 export interface AuthenticatorOptions {
   verifyToken: TokenVerifier;
   /** Where API keys are looked up (by hash, through private.authenticate_api_key). */

@@ -1,5 +1,5 @@
 import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
-import { API_ROLES, type ApiRole, type RequestClaims } from '../db/claims.ts';
+import { API_ROLES, type ApiRole, type RequestClaims } from '../session/claims.ts';
 import { AuthError, KeySourceError } from './errors.ts';
 import { createKeySet, isKeySourceFailure, type KeySetOptions } from './key-set.ts';
 

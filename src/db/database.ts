@@ -10,5 +10,20 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Takes a connection and runs `script` (which must begin a transaction) on it in one round
+   * trip, then lends it: code run through `lend` that asks the pool for a connection (Prisma
+   * starting a transaction) gets this one, already begun. Absent where round trips cost nothing
+   * (PGlite, in process).
+   */
+  begin?(script: string): Promise<BegunConnection>;
   close(): Promise<void>;
+}
+
+/** A connection inside a transaction that `begin` opened, waiting to be handed to its user. */
+export interface BegunConnection {
+  /** Runs fn so that the first connection its code asks the pool for is this one, without a second BEGIN. */
+  lend<T>(fn: () => T): T;
+  /** Gives the connection back if it was never lent (or its user failed before taking it). */
+  release(error?: Error): void;
 }

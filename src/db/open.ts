@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { type DevIdentity, writeDevIdentities } from '../auth/dev-identities.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 import type { PoolStats } from '../observability/metrics.ts';
@@ -17,8 +16,11 @@ export interface OpenedDatabase {
   prisma: PrismaClient;
   migrations: MigrationReport;
   demoDataLoaded: boolean;
-  /** Users of the embedded database, for development tokens; empty on a server. */
-  devIdentities: DevIdentity[];
+  /**
+   * The embedded database's superuser session (start-up chores such as writing the development
+   * identities); absent on a server, where the gateway never holds an owner's connection.
+   */
+  embeddedOwner?: Database;
   /** The gateway pool's connections, for metrics; absent for PGlite's single connection. */
   pool?: PoolStats;
   describe: string;
@@ -54,7 +56,6 @@ async function openServer(config: Config, databaseUrl: string, onStatement?: Sta
     prisma,
     migrations,
     demoDataLoaded,
-    devIdentities: [],
     pool: {
       total: () => gateway.pool.totalCount,
       idle: () => gateway.pool.idleCount,
@@ -74,8 +75,9 @@ async function openEmbedded(config: Config, onStatement?: StatementListener): Pr
   const owner = pgliteOwner(pg);
   const migrations = await migrate(owner);
   const demoDataLoaded = config.loadDemoData ? await loadDemoDataIfEmpty(owner) : false;
-  const devIdentities = config.production ? [] : await writeDevIdentities(owner, config.dataDir);
-  const { gateway } = await pgliteHandles(pg);
+  // From here on the superuser is reached only through the handle that switches back per transaction.
+  const handles = await pgliteHandles(pg);
+  const { gateway } = handles;
   // PGlite's only login is a superuser, so the login check cannot pass here; what must hold is
   // that requests start from authenticator and switch to an API role (README, "Embedded isolation").
   const login = await loginPrivileges(gateway);
@@ -86,7 +88,7 @@ async function openEmbedded(config: Config, onStatement?: StatementListener): Pr
     prisma,
     migrations,
     demoDataLoaded,
-    devIdentities,
+    embeddedOwner: handles.owner,
     describe: `embedded PGlite in ${config.dataDir}, superuser login acting as authenticator`,
     async close() {
       await prisma.$disconnect();

@@ -1,6 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { withStatementSpan } from '../observability/tracing.ts';
-import type { Database, Queryable } from './database.ts';
+import type { BegunConnection, Database, Queryable } from './database.ts';
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
@@ -14,6 +15,77 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
+/** A begun connection waiting in a `lend` scope; taken at most once. */
+interface Loan {
+  client?: pg.PoolClient;
+}
+
+const loans = new AsyncLocalStorage<Loan>();
+
+const BEGIN_DONE: Partial<pg.QueryResult> = { command: 'BEGIN', rowCount: null, rows: [], fields: [] };
+
+/**
+ * The connection as its borrower sees it: the transaction is already open, so the borrower's own
+ * BEGIN is answered without a round trip; everything else, release included, goes to the connection.
+ */
+function alreadyBegun(client: pg.PoolClient): pg.PoolClient {
+  let begun = false;
+  const query = (config: unknown, ...rest: unknown[]) => {
+    const text = typeof config === 'string' ? config : (config as { text?: string }).text;
+    if (!begun && text !== undefined && /^\s*begin\s*$/i.test(text)) {
+      begun = true;
+      return Promise.resolve(BEGIN_DONE);
+    }
+    return (client.query as (...args: unknown[]) => unknown)(config, ...rest);
+  };
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === 'query') return query;
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * A pool that, inside a `lend` scope, answers the first promise-style connect() with the lent
+ * connection. A second connect() in the same scope fails instead of quietly handing out a fresh
+ * connection that never received the scope's claims.
+ */
+class LendingPool extends pg.Pool {
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(...args: unknown[]): unknown {
+    const loan = loans.getStore();
+    // Callback style is pg's own pool.query(), which never runs inside a transaction.
+    if (!loan || args.length > 0) return (super.connect as (...a: unknown[]) => unknown)(...args);
+    const { client } = loan;
+    if (!client) return Promise.reject(new Error('the lent connection was already taken; refusing to open another'));
+    loan.client = undefined;
+    return Promise.resolve(alreadyBegun(client));
+  }
+}
+
+async function begin(pool: pg.Pool, script: string): Promise<BegunConnection> {
+  const client = await pool.connect();
+  try {
+    await withStatementSpan(script, () => client.query(script));
+  } catch (error) {
+    // A failed BEGIN script may leave the connection mid-transaction: do not reuse it.
+    client.release(error as Error);
+    throw error;
+  }
+  const loan: Loan = { client };
+  return {
+    lend: (fn) => loans.run(loan, fn),
+    release(error) {
+      if (!loan.client) return;
+      loan.client = undefined;
+      client.release(error ?? true);
+    },
+  };
+}
+
 export interface PostgresOptions {
   max?: number;
   applicationName?: string;
@@ -21,7 +93,7 @@ export interface PostgresOptions {
 
 /** A pg pool as a Database; each transaction holds one pooled connection from BEGIN to COMMIT. */
 export function openPostgres(connectionString: string, options: PostgresOptions = {}): Database & { pool: pg.Pool } {
-  const pool = new pg.Pool({
+  const pool = new LendingPool({
     connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'tenant-graphql-gateway',
@@ -46,6 +118,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
         client.release();
       }
     },
+    begin: (script) => begin(pool, script),
     close: () => pool.end(),
   };
 }

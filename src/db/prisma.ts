@@ -8,17 +8,17 @@ import { countStatement } from '../observability/request-scope.ts';
 export type { Prisma } from '../generated/prisma/client.ts';
 export { PrismaClient };
 
-/** Called once per SQL statement Prisma sends; used to count statements per request. */
-export type StatementListener = (sql: string) => void;
+/** Called once per SQL statement Prisma sends, with its parameters as JSON; used to count statements per request. */
+export type StatementListener = (sql: string, params: string) => void;
 
 function create(adapter: PrismaPg | PrismaPGlite, onStatement?: StatementListener): PrismaClient {
   // api_keys.key_hash is not granted to `authenticated`: queries on ApiKey must `select`
   // their columns, or the database refuses them (loudly, never leaking the hash).
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   // The listener runs in the query's async context, so the statement counts against its request.
-  client.$on('query' as never, (event: { query: string }) => {
+  client.$on('query' as never, (event: { query: string; params: string }) => {
     countStatement();
-    onStatement?.(event.query);
+    onStatement?.(event.query, event.params);
   });
   return client;
 }

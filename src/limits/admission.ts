@@ -1,5 +1,5 @@
-import type { Caller } from '../auth/authenticate.ts';
-import { withClaims } from '../db/claims.ts';
+import type { Caller } from '../session/claims.ts';
+import { withClaims } from '../session/claims.ts';
 import type { Database } from '../db/database.ts';
 import { refuse } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';

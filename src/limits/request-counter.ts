@@ -1,4 +1,4 @@
-import { withClaims } from '../db/claims.ts';
+import { withClaims } from '../session/claims.ts';
 import type { Database } from '../db/database.ts';
 
 const MINUTE = 60_000;

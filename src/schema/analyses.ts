@@ -4,7 +4,7 @@ import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import { ANALYSIS_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { runMutation } from './mutation.ts';
+import { runMutation } from '../session/mutation.ts';
 import { ProjectRef } from './projects.ts';
 
 export const AnalysisTypeEnum = builder.enumType('AnalysisType', { values: pricedValues(ANALYSIS_CREDIT_COST) });
@@ -13,6 +13,8 @@ export const AnalysisStatusEnum = builder.enumType('AnalysisStatus', {
 });
 
 export const AnalysisRef = builder.prismaNode('Analysis', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { generateApiKey } from '../auth/api-keys.ts';
-import type { GatewayContext } from '../context.ts';
+import type { GatewayContext } from '../session/context.ts';
 import { DomainError } from '../errors.ts';
 import { builder } from './builder.ts';
 import { PAGE } from './filters.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 // Select mode: `authenticated` may not read key_hash, so every query names its columns.
 export const ApiKeyRef = builder.prismaNode('ApiKey', {

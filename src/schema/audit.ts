@@ -6,6 +6,8 @@ import { dateRange, DateRangeInput, PAGE } from './filters.ts';
 export const AuditActionEnum = builder.enumType('AuditAction', { values: ['INSERT', 'UPDATE', 'DELETE'] as const });
 
 builder.prismaNode('AuditLog', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

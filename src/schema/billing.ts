@@ -4,7 +4,7 @@ import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
 import { builder } from './builder.ts';
 import { dateRange, DateRangeInput, PAGE } from './filters.ts';
-import { requireTenantId, runMutation } from './mutation.ts';
+import { requireTenantId, runMutation } from '../session/mutation.ts';
 import { TenantRef } from './tenants.ts';
 
 // Defined, unexported, in tenants.ts; referred to by name, which Pothos resolves when it builds the schema.
@@ -24,6 +24,8 @@ export const CreditKindEnum = builder.enumType('CreditKind', {
 const bigintAsFloat = (value: bigint) => Number(value);
 
 builder.prismaNode('Subscription', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   // Not "Subscription": SDL readers take a type of that name for the subscription root type.
   name: 'BillingSubscription',
   id: { field: 'id' },
@@ -43,18 +45,22 @@ builder.prismaNode('Subscription', {
 });
 
 builder.prismaNode('SubscriptionUsage', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,
   fields: (t) => ({
     metric: t.exposeString('metric'),
     period: t.exposeString('period'),
-    value: t.float({ resolve: (usage) => bigintAsFloat(usage.value) }),
+    value: t.float({ select: { value: true }, resolve: (usage) => bigintAsFloat(usage.value) }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
 
 builder.prismaNode('CreditTransaction', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,
@@ -63,13 +69,14 @@ builder.prismaNode('CreditTransaction', {
     amount: t.exposeInt('amount', { description: 'Negative for SPEND.' }),
     kind: t.expose('kind', { type: CreditKindEnum }),
     reason: t.exposeString('reason'),
-    balanceAfter: t.float({ resolve: (entry) => bigintAsFloat(entry.balanceAfter) }),
+    balanceAfter: t.float({ select: { balanceAfter: true }, resolve: (entry) => bigintAsFloat(entry.balanceAfter) }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     // Looked up, not joined: a user who has left the tenant is invisible, and then this is null.
     user: t.prismaField({
       type: 'User',
       nullable: true,
       description: 'The member whose balance changed; null for the tenant\'s pool, or when they have left the tenant.',
+      select: { userId: true },
       resolve: (query, entry, _args, ctx) =>
         entry.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: entry.userId } }) : null,
     }),

@@ -5,11 +5,11 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import type { GatewayContext } from '../context.ts';
+import type { GatewayContext } from '../session/context.ts';
 import { DomainError } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
-import { TENANT_ROLES, type TenantRole } from '../loaders/index.ts';
+import { TENANT_ROLES, type TenantRole } from '../session/loaders/index.ts';
 
 const rank = (role: TenantRole | null) => (role ? TENANT_ROLES.indexOf(role) : -1);
 

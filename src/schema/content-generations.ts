@@ -4,7 +4,7 @@ import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import { GENERATION_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
-import { runMutation } from './mutation.ts';
+import { runMutation } from '../session/mutation.ts';
 import { ProjectRef } from './projects.ts';
 
 export const GenerationTypeEnum = builder.enumType('GenerationType', { values: pricedValues(GENERATION_CREDIT_COST) });
@@ -13,6 +13,8 @@ export const GenerationStatusEnum = builder.enumType('GenerationStatus', {
 });
 
 export const ContentGenerationRef = builder.prismaNode('ContentGeneration', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

@@ -4,12 +4,14 @@ import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 export const MessageRoleEnum = builder.enumType('MessageRole', { values: ['USER', 'ASSISTANT', 'SYSTEM'] as const });
 
 // Private to their user: the policies hide them even from the tenant's OWNER and ADMIN.
 export const ConversationRef = builder.prismaNode('Conversation', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,
@@ -30,6 +32,8 @@ export const ConversationRef = builder.prismaNode('Conversation', {
 });
 
 builder.prismaNode('Message', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

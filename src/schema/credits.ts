@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { GatewayContext } from '../context.ts';
-import type { TransactionClient } from '../db/request-transaction.ts';
+import type { GatewayContext } from '../session/context.ts';
+import type { TransactionClient } from '../session/request-transaction.ts';
 import type { AnalysisType, GenerationType } from '../generated/prisma/enums.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 /**
  * Credits one analysis costs, by type; charged when it is requested. The database charges from

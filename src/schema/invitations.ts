@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
 import { PAGE } from './filters.ts';
-import { requireUserId, runMutation } from './mutation.ts';
+import { requireUserId, runMutation } from '../session/mutation.ts';
 import { TenantRef, TenantRoleEnum } from './tenants.ts';
 
 const InvitationStatusEnum = builder.enumType('InvitationStatus', {
@@ -9,6 +9,8 @@ const InvitationStatusEnum = builder.enumType('InvitationStatus', {
 });
 
 export const TenantInvitationRef = builder.prismaNode('TenantInvitation', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

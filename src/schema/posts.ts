@@ -4,10 +4,12 @@ import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireChanges, requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 // No tenant relation: anonymous readers of published posts cannot read tenants.
 export const PostRef = builder.prismaNode('Post', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,
@@ -28,6 +30,7 @@ export const PostRef = builder.prismaNode('Post', {
       type: 'User',
       nullable: true,
       description: 'Null when you share no tenant with the author, and always for anonymous readers.',
+      select: { authorId: true },
       resolve: (query, post, _args, ctx) =>
         ctx.claims.role === 'authenticated' ? ctx.prisma.user.findUnique({ ...query, where: { id: post.authorId } }) : null,
     }),

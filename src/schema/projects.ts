@@ -3,13 +3,15 @@ import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireChanges, requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 export const ProjectStatusEnum = builder.enumType('ProjectStatus', {
   values: ['ACTIVE', 'COMPLETED', 'ARCHIVED', 'SUSPENDED'] as const,
 });
 
 export const ProjectRef = builder.prismaNode('Project', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { requireChanges, requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 export const TenantRoleEnum = builder.enumType('TenantRole', { values: ['VIEWER', 'MEMBER', 'ADMIN', 'OWNER'] as const });
 const PlanEnum = builder.enumType('SubscriptionPlan', { values: ['FREE', 'BASIC', 'PRO', 'ENTERPRISE'] as const });
@@ -9,6 +9,8 @@ const TenantStatusEnum = builder.enumType('TenantStatus', { values: ['ACTIVE', '
 const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and inner dashes, 1-63 long');
 
 export const TenantRef = builder.prismaNode('Tenant', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,
@@ -26,6 +28,8 @@ export const TenantRef = builder.prismaNode('Tenant', {
 });
 
 export const TenantMemberRef = builder.prismaNode('TenantUser', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   name: 'TenantMember',
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
@@ -39,6 +43,8 @@ export const TenantMemberRef = builder.prismaNode('TenantUser', {
 });
 
 builder.prismaNode('TenantSetting', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

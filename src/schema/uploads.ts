@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { builder } from './builder.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
-import { requireTenantId, requireUserId, runMutation } from './mutation.ts';
+import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 import { ProjectRef } from './projects.ts';
 
 export const UploadStatusEnum = builder.enumType('UploadStatus', {
@@ -10,6 +10,8 @@ export const UploadStatusEnum = builder.enumType('UploadStatus', {
 });
 
 export const UploadRef = builder.prismaNode('Upload', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,
@@ -18,7 +20,7 @@ export const UploadRef = builder.prismaNode('Upload', {
     originalName: t.exposeString('originalName'),
     path: t.exposeString('path'),
     // A bigint column, but GraphQL Int is 32-bit; Float holds whole numbers exactly up to 2^53 bytes.
-    sizeBytes: t.float({ resolve: (upload) => Number(upload.sizeBytes) }),
+    sizeBytes: t.float({ select: { sizeBytes: true }, resolve: (upload) => Number(upload.sizeBytes) }),
     mimeType: t.exposeString('mimeType'),
     status: t.expose('status', { type: UploadStatusEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),

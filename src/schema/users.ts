@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
-import { requireChanges, requireUserId, runMutation } from './mutation.ts';
+import { requireChanges, requireUserId, runMutation } from '../session/mutation.ts';
 
 export const UserRoleEnum = builder.enumType('UserRole', { values: ['USER', 'ADMIN', 'MODERATOR', 'DEVELOPER'] as const });
 
 builder.prismaNode('User', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

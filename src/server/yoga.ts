@@ -3,10 +3,10 @@ import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, maskError as defaultMaskError, type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import type { TokenVerifier } from '../auth/verifier.ts';
-import { createContext, type GatewayContext } from '../context.ts';
+import { createContext, type GatewayContext } from '../session/context.ts';
 import type { Database } from '../db/database.ts';
 import type { PrismaClient } from '../db/prisma.ts';
-import type { RequestTransactionOptions } from '../db/request-transaction.ts';
+import type { RequestTransactionOptions } from '../session/request-transaction.ts';
 import { DomainError, isDatabaseUnavailable, isErrorCode } from '../errors.ts';
 import type { Admission } from '../limits/admission.ts';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_LIMITS, type QueryLimits, useQueryLimits } from '../limits/query-limits.ts';
@@ -16,7 +16,7 @@ import { schema } from '../schema/index.ts';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { useErrorCodes } from './plugins/use-error-codes.ts';
 import { scopeOf, useObservation } from './plugins/use-observation.ts';
-import { useRequestTransaction } from './plugins/use-request-transaction.ts';
+import { useRequestTransaction } from '../session/use-request-transaction.ts';
 
 export interface GatewayOptions {
   /** The raw gateway connection: API key lookups and readiness. */
@@ -94,7 +94,7 @@ export function createGateway(options: GatewayOptions) {
         scope.tenantId = typeof tenant === 'string' ? tenant : undefined;
       }
       await admission?.(caller, clientAddress(request, req, options.trustProxy ?? false));
-      return createContext(prisma, caller, { ...options.timeouts, scope });
+      return createContext(prisma, caller, { ...options.timeouts, begin: db.begin, scope });
     },
     // Domain errors reach the client with their code; anything else is an opaque INTERNAL.
     maskedErrors: {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GraphQLEnumType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestTransaction } from '../../src/db/request-transaction.ts';
+import { RequestTransaction } from '../../src/session/request-transaction.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import { prismaForPglite, prismaForPool } from '../../src/db/prisma.ts';
@@ -52,11 +52,13 @@ describe('one closed list of error codes', () => {
 describe('a database that cannot be reached', () => {
   it('is answered 503 DATABASE_UNAVAILABLE, not masked as INTERNAL', async () => {
     let prisma;
+    let gateway = db.gateway;
     let close: () => Promise<void>;
     if (db.kind === 'postgres') {
       // Nothing listens on port 1: every connection is refused.
       const unreachable = openPostgres('postgres://authenticator@127.0.0.1:1/none', { max: 1 });
       prisma = prismaForPool(unreachable.pool);
+      gateway = unreachable;
       close = () => unreachable.close();
     } else {
       const pg = await openPglite();
@@ -65,7 +67,7 @@ describe('a database that cannot be reached', () => {
       close = async () => {};
     }
     try {
-      const down = createTestGateway(db, { prisma });
+      const down = createTestGateway(db, { prisma, db: gateway });
       const response = await down.graphql('{ projects { totalCount } }', { token: await tokenFor(world.a.member, world.a.id) });
       expect(response.status).toBe(503);
       expect(response.body.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');

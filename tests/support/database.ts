@@ -14,7 +14,21 @@ export interface TestDatabase {
   prisma: PrismaClient;
   /** Every SQL statement Prisma sent, in order; tests clear it to count what one request costs. */
   statements: string[];
+  /** The same statements with their parameters (JSON, as Prisma reports them), to re-run or EXPLAIN one. */
+  queries: { sql: string; params: unknown[] }[];
   close(): Promise<void>;
+}
+
+function statementLog() {
+  const statements: string[] = [];
+  const queries: TestDatabase['queries'] = [];
+  const listen = (sql: string, params: string) => {
+    statements.push(sql);
+    queries.push({ sql, params: JSON.parse(params) as unknown[] });
+    // Tests clear `statements` to count one request; keep the two logs the same length.
+    if (queries.length > statements.length) queries.splice(0, queries.length - statements.length);
+  };
+  return { statements, queries, listen };
 }
 
 /** Where the suite runs: a server when DATABASE_URL is set, embedded PGlite otherwise. */
@@ -32,14 +46,15 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
   const pg = await openPglite();
   await migrate(pgliteOwner(pg));
   const { owner, gateway } = await pgliteHandles(pg);
-  const statements: string[] = [];
-  const prisma = prismaForPglite(pg, (sql) => statements.push(sql));
+  const { statements, queries, listen } = statementLog();
+  const prisma = prismaForPglite(pg, listen);
   return {
     kind: 'pglite',
     owner,
     gateway,
     prisma,
     statements,
+    queries,
     async close() {
       await prisma.$disconnect();
       await owner.close();
@@ -59,14 +74,15 @@ async function createServerDatabase(url: string, gatewayPoolSize: number): Promi
   gatewayUrl.username = 'authenticator';
   gatewayUrl.password = process.env.AUTHENTICATOR_PASSWORD ?? '';
   const gateway = openPostgres(gatewayUrl.toString(), { max: gatewayPoolSize });
-  const statements: string[] = [];
-  const prisma = prismaForPool(gateway.pool, (sql) => statements.push(sql));
+  const { statements, queries, listen } = statementLog();
+  const prisma = prismaForPool(gateway.pool, listen);
   return {
     kind: 'postgres',
     owner,
     gateway,
     prisma,
     statements,
+    queries,
     async close() {
       await prisma.$disconnect();
       await gateway.close();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type RequestClaims, withClaims } from '../../src/db/claims.ts';
+import { type RequestClaims, withClaims } from '../../src/session/claims.ts';
 import type { Database, Queryable } from '../../src/db/database.ts';
 
 export type TenantRole = 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER';

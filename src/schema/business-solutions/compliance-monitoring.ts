@@ -14,6 +14,8 @@ export const ComplianceStatusEnum = builder.enumType('ComplianceStatus', {
 });
 
 export const ComplianceMonitoringRef = builder.prismaNode('ComplianceMonitoring', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   name: 'ComplianceMonitoring',
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.

@@ -32,6 +32,8 @@ export const ContractAnalysisStatusEnum = builder.enumType('ContractAnalysisStat
 });
 
 export const ContractAnalysisRef = builder.prismaNode('ContractAnalysis', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

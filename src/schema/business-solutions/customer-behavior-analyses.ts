@@ -14,6 +14,8 @@ export const BehaviorAnalysisStatusEnum = builder.enumType('BehaviorAnalysisStat
 });
 
 export const CustomerBehaviorAnalysisRef = builder.prismaNode('CustomerBehaviorAnalysis', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

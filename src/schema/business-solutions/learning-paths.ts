@@ -13,6 +13,8 @@ export const LearningPathStatusEnum = builder.enumType('LearningPathStatus', {
 });
 
 export const LearningPathRef = builder.prismaNode('LearningPath', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

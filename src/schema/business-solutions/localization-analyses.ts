@@ -22,6 +22,8 @@ export const LocalizationStatusEnum = builder.enumType('LocalizationStatus', {
 });
 
 export const LocalizationAnalysisRef = builder.prismaNode('LocalizationAnalysis', {
+  // Select mode: a query loads only the columns its fields read.
+  select: { id: true },
   id: { field: 'id' },
   // node(id) answers null, not an error, for rows the caller cannot see.
   nullable: true,

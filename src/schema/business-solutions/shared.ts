@@ -1,13 +1,13 @@
 import type { EnumRef, ObjectRef } from '@pothos/core';
 import { z } from 'zod';
-import type { GatewayContext } from '../../context.ts';
-import type { TransactionClient } from '../../db/request-transaction.ts';
+import type { GatewayContext } from '../../session/context.ts';
+import type { TransactionClient } from '../../session/request-transaction.ts';
 import { DomainError } from '../../errors.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import { contains, DateRangeInput, dateRange, PAGE, searchText, SortDirectionEnum } from '../filters.ts';
 import { ProjectRef } from '../projects.ts';
-import { requireChanges, runMutation } from '../mutation.ts';
+import { requireChanges, runMutation } from '../../session/mutation.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 

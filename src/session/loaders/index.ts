@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { RequestTransaction } from '../db/request-transaction.ts';
+import type { RequestTransaction } from '../request-transaction.ts';
 import { createFindUniqueLoader } from './find-unique.ts';
 
 export type TenantRole = 'VIEWER' | 'MEMBER' | 'ADMIN' | 'OWNER';

@@ -1,13 +1,10 @@
 import DataLoader from 'dataloader';
-import type { TransactionClient } from '../db/request-transaction.ts';
+import { DomainError } from '../../errors.ts';
+import type { TransactionClient } from '../request-transaction.ts';
 
 type Shape = { select?: Record<string, unknown>; include?: Record<string, unknown> };
 type Delegate = { findMany(args: unknown): Promise<{ id: string }[]> };
 
-/** Raised by findUniqueOrThrow when the row does not exist or is not visible to the caller. */
-export class RowNotFoundError extends Error {
-  readonly code = 'NOT_FOUND';
-}
 
 /**
  * Batches `findUnique({ where: { id } })` calls per model and selection into one
@@ -36,7 +33,7 @@ export function createFindUniqueLoader(client: () => Promise<TransactionClient>)
 
   return async (model: string, id: string, shape: Shape, orThrow: boolean): Promise<unknown> => {
     const row = await loaderFor(model, shape).load(id);
-    if (row === null && orThrow) throw new RowNotFoundError(`no ${model} with id ${id} is visible to the caller`);
+    if (row === null && orThrow) throw new DomainError('NOT_FOUND', 'no such record is visible to you');
     return row;
   };
 }

@@ -1,8 +1,8 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../../context.ts';
-import { type ErrorCode, isDatabaseUnavailable, refuse } from '../../errors.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { GatewayContext } from './context.ts';
+import { type ErrorCode, isDatabaseUnavailable, refuse } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 /**
  * One transaction per operation: read-only unless it is a mutation, committed when execution

@@ -1,6 +1,6 @@
-import type { GatewayContext } from '../context.ts';
-import { guardTransactionClient } from '../db/request-client.ts';
-import type { TransactionClient } from '../db/request-transaction.ts';
+import type { GatewayContext } from './context.ts';
+import { guardTransactionClient } from './request-client.ts';
+import type { TransactionClient } from './request-transaction.ts';
 import { DomainError, toDomainError } from '../errors.ts';
 
 /**

@@ -1,6 +1,7 @@
-import type { RequestClaims } from './claims.ts';
-import { claimStatement } from './claims.ts';
-import type { Prisma, PrismaClient } from './prisma.ts';
+import type { Database } from '../db/database.ts';
+import { countStatement } from '../observability/request-scope.ts';
+import { beginWithClaims, claimStatement, type RequestClaims } from './claims.ts';
+import type { Prisma, PrismaClient } from '../db/prisma.ts';
 
 export type TransactionClient = Prisma.TransactionClient;
 
@@ -11,6 +12,11 @@ export interface RequestTransactionOptions {
   maxWaitMs?: number;
   /** Longest one statement may run, in milliseconds (statement_timeout); TIMEOUT for the caller. */
   statementTimeoutMs?: number;
+  /**
+   * The database's one-round-trip BEGIN (Database.begin): the transaction opens with the claims
+   * already applied. Without it, Prisma begins and the claims follow as the first statement.
+   */
+  begin?: Database['begin'];
 }
 
 // Thrown inside Prisma's transaction callback to make it roll back, then swallowed.
@@ -51,31 +57,47 @@ export class RequestTransaction {
   }
 
   private open(): Promise<TransactionClient> {
-    const { sql, params } = claimStatement(this.claims, {
+    const claimOptions = {
       readOnly: this.readOnly,
       statementTimeoutMs: this.options.statementTimeoutMs,
       // The server frees the connection if the gateway stops using it for as long as a request may take.
       idleTimeoutMs: this.options.timeoutMs ?? 30_000,
-    });
+    };
     const decided = new Promise<'commit' | 'rollback'>((resolve) => (this.decide = resolve));
+    const limits = { timeout: this.options.timeoutMs ?? 30_000, maxWait: this.options.maxWaitMs ?? 10_000 };
+    const begin = this.options.begin;
     return new Promise<TransactionClient>((resolveClient, rejectClient) => {
       let opened = false;
-      this.settled = this.prisma
-        .$transaction(
-          async (tx) => {
-            await tx.$queryRawUnsafe(sql, ...params);
-            opened = true;
-            resolveClient(tx);
-            if ((await decided) === 'rollback') throw ROLLBACK;
+      const hold = async (tx: TransactionClient, first?: () => Promise<unknown>) => {
+        await first?.();
+        opened = true;
+        resolveClient(tx);
+        if ((await decided) === 'rollback') throw ROLLBACK;
+      };
+      const settle = (run: Promise<unknown>) =>
+        run.then(
+          () => undefined,
+          (error: unknown) => {
+            if (error === ROLLBACK) return;
+            // Before opening, the error belongs to whoever asked for the client; after, to finish().
+            if (!opened) return rejectClient(error);
+            throw error;
           },
-          { timeout: this.options.timeoutMs ?? 30_000, maxWait: this.options.maxWaitMs ?? 10_000 },
-        )
-        .catch((error: unknown) => {
-          if (error === ROLLBACK) return;
-          // Before opening, the error belongs to whoever asked for the client; after, to finish().
-          if (!opened) return rejectClient(error);
-          throw error;
-        });
+        );
+      if (!begin) {
+        const { sql, params } = claimStatement(this.claims, claimOptions);
+        this.settled = settle(this.prisma.$transaction((tx) => hold(tx, () => tx.$queryRawUnsafe(sql, ...params)), limits));
+        return;
+      }
+      // BEGIN and the claims in one round trip; Prisma's transaction then runs on that connection.
+      this.settled = settle(
+        begin(beginWithClaims(this.claims, claimOptions)).then((connection) => {
+          countStatement();
+          return connection
+            .lend(() => this.prisma.$transaction((tx) => hold(tx), limits))
+            .finally(() => connection.release());
+        }),
+      );
     });
   }
 

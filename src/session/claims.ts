@@ -1,4 +1,5 @@
-import type { Database, Queryable } from './database.ts';
+import { escapeLiteral } from 'pg';
+import type { Database, Queryable } from '../db/database.ts';
 
 /** The database roles a request may run as; the gateway login can switch to these only. */
 export const API_ROLES = ['anon', 'authenticated', 'service_role'] as const;
@@ -10,6 +11,14 @@ export interface RequestClaims {
   role: ApiRole;
   app_metadata?: { tenant_id?: string; [key: string]: unknown };
   [claim: string]: unknown;
+}
+
+/** Who is calling, as authentication established it; the session runs as these claims. */
+export interface Caller {
+  claims: RequestClaims;
+  via: 'anonymous' | 'jwt' | 'api_key';
+  /** The API key's id, for callers that sent one: what logs and rate limits name them by. */
+  keyId?: string;
 }
 
 export class ClaimsError extends Error {
@@ -34,13 +43,7 @@ export interface ClaimOptions {
   idleTimeoutMs?: number;
 }
 
-export function claimStatement(claims: RequestClaims, options: ClaimOptions = {}) {
-  if (!API_ROLES.includes(claims.role)) {
-    throw new ClaimsError(`claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(claims.role)}`);
-  }
-  const tenantId = claims.app_metadata?.tenant_id;
-  return {
-    sql: `select set_config('role', $1, true),
+const CLAIM_SETTINGS = `select set_config('role', $1, true),
                  set_config('request.jwt.claims', $2, true),
                  set_config('request.jwt.claim.role', $1, true),
                  set_config('request.jwt.claim.sub', $3, true),
@@ -48,18 +51,41 @@ export function claimStatement(claims: RequestClaims, options: ClaimOptions = {}
                  set_config('transaction_read_only', $5, true),
                  set_config('statement_timeout', coalesce($6, current_setting('statement_timeout')), true),
                  set_config('idle_in_transaction_session_timeout',
-                            coalesce($7, current_setting('idle_in_transaction_session_timeout')), true)`,
-    params: [
-      claims.role,
-      JSON.stringify(claims),
-      claims.sub ?? '',
-      typeof tenantId === 'string' ? tenantId : '',
-      options.readOnly ? 'on' : 'off',
-      // Null keeps whatever the role or server says (0 would mean "no limit").
-      options.statementTimeoutMs ? `${options.statementTimeoutMs}ms` : null,
-      options.idleTimeoutMs ? `${options.idleTimeoutMs}ms` : null,
-    ],
-  };
+                            coalesce($7, current_setting('idle_in_transaction_session_timeout')), true)`;
+
+function claimValues(claims: RequestClaims, options: ClaimOptions): (string | null)[] {
+  if (!API_ROLES.includes(claims.role)) {
+    throw new ClaimsError(`claim "role" must be one of ${API_ROLES.join(', ')}, got ${JSON.stringify(claims.role)}`);
+  }
+  const tenantId = claims.app_metadata?.tenant_id;
+  return [
+    claims.role,
+    JSON.stringify(claims),
+    claims.sub ?? '',
+    typeof tenantId === 'string' ? tenantId : '',
+    options.readOnly ? 'on' : 'off',
+    // Null keeps whatever the role or server says (0 would mean "no limit").
+    options.statementTimeoutMs ? `${options.statementTimeoutMs}ms` : null,
+    options.idleTimeoutMs ? `${options.idleTimeoutMs}ms` : null,
+  ];
+}
+
+export function claimStatement(claims: RequestClaims, options: ClaimOptions = {}) {
+  return { sql: CLAIM_SETTINGS, params: claimValues(claims, options) };
+}
+
+/**
+ * BEGIN and the claim statement as one script, for a single round trip. A script of several
+ * statements cannot take parameters, so the values are quoted as literals (pg's escapeLiteral,
+ * which doubles quotes and escapes backslashes; every value is a string or null).
+ */
+export function beginWithClaims(claims: RequestClaims, options: ClaimOptions = {}): string {
+  const values = claimValues(claims, options);
+  const settings = CLAIM_SETTINGS.replace(/\$(\d)/g, (_match, index: string) => {
+    const value = values[Number(index) - 1];
+    return value === null || value === undefined ? 'null::text' : escapeLiteral(value);
+  });
+  return `begin; ${settings}`;
 }
 
 /** Runs fn in one transaction as the caller; see claimStatement. */

@@ -1,10 +1,10 @@
-import type { Caller } from './auth/authenticate.ts';
-import type { RequestClaims } from './db/claims.ts';
-import type { PrismaClient } from './db/prisma.ts';
-import { createRequestClient } from './db/request-client.ts';
-import { RequestTransaction, type RequestTransactionOptions } from './db/request-transaction.ts';
+import type { Caller } from './claims.ts';
+import type { RequestClaims } from './claims.ts';
+import type { PrismaClient } from '../db/prisma.ts';
+import { createRequestClient } from './request-client.ts';
+import { RequestTransaction, type RequestTransactionOptions } from './request-transaction.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
-import type { RequestScope } from './observability/request-scope.ts';
+import type { RequestScope } from '../observability/request-scope.ts';
 
 /** What every resolver of one GraphQL operation sees. */
 export interface GatewayContext {

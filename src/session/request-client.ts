@@ -1,5 +1,5 @@
-import { type FindUniqueLoader, idLookup } from '../loaders/find-unique.ts';
-import type { PrismaClient } from './prisma.ts';
+import { type FindUniqueLoader, idLookup } from './loaders/find-unique.ts';
+import type { PrismaClient } from '../db/prisma.ts';
 import type { RequestTransaction, TransactionClient } from './request-transaction.ts';
 
 const BATCHED = new Set(['findUnique', 'findUniqueOrThrow']);
