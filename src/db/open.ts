@@ -4,9 +4,8 @@ import { ConfigError } from '../config.ts';
 import type { PoolStats } from '../observability/metrics.ts';
 import type { Database } from './database.ts';
 import { migrate, type MigrationReport } from './migrate.ts';
-import { openPglite, pgliteHandles, pgliteOwner } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
-import { type PrismaClient, prismaForPglite, prismaForPool, type StatementListener } from './prisma.ts';
+import { type PrismaClient, prismaForPool, type StatementListener } from './prisma.ts';
 import { loadDemoDataIfEmpty } from './seed.ts';
 
 export interface OpenedDatabase {
@@ -70,6 +69,8 @@ async function openServer(config: Config, databaseUrl: string, onStatement?: Sta
 }
 
 async function openEmbedded(config: Config, onStatement?: StatementListener): Promise<OpenedDatabase> {
+  // Loaded only here: a server gateway never carries the embedded engine in its memory.
+  const { openPglite, pgliteHandles, pgliteOwner, prismaForPglite } = await import('./pglite.ts');
   await mkdir(config.dataDir, { recursive: true });
   const pg = await openPglite(config.dataDir);
   const owner = pgliteOwner(pg);

@@ -1,7 +1,9 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { withStatementSpan } from '../observability/tracing.ts';
 import type { Database, Queryable } from './database.ts';
+import { createPrisma, type PrismaClient, type StatementListener } from './prisma.ts';
 
 /** The role the embedded gateway drops to once migrations have run as the built-in superuser. */
 const GATEWAY_ROLE = 'authenticator';
@@ -61,4 +63,9 @@ export async function pgliteHandles(pg: PGlite): Promise<{ owner: Database; gate
 /** A handle on the superuser session, for the migration step before any role switch. */
 export function pgliteOwner(pg: PGlite): Database {
   return asDatabase(pg);
+}
+
+/** Prisma over the embedded database's gateway session (already `authenticator`). */
+export function prismaForPglite(pg: PGlite, onStatement?: StatementListener): PrismaClient {
+  return createPrisma(new PrismaPGlite(pg), onStatement);
 }

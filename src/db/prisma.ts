@@ -1,7 +1,5 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { countStatement } from '../observability/request-scope.ts';
 
@@ -11,7 +9,7 @@ export { PrismaClient };
 /** Called once per SQL statement Prisma sends, with its parameters as JSON; used to count statements per request. */
 export type StatementListener = (sql: string, params: string) => void;
 
-function create(adapter: PrismaPg | PrismaPGlite, onStatement?: StatementListener): PrismaClient {
+export function createPrisma(adapter: NonNullable<ConstructorParameters<typeof PrismaClient>[0]['adapter']>, onStatement?: StatementListener): PrismaClient {
   // api_keys.key_hash is not granted to `authenticated`: queries on ApiKey must `select`
   // their columns, or the database refuses them (loudly, never leaking the hash).
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
@@ -23,12 +21,7 @@ function create(adapter: PrismaPg | PrismaPGlite, onStatement?: StatementListene
   return client;
 }
 
-/** Prisma over the embedded database's gateway session (already `authenticator`). */
-export function prismaForPglite(pg: PGlite, onStatement?: StatementListener): PrismaClient {
-  return create(new PrismaPGlite(pg), onStatement);
-}
-
 /** Prisma over the gateway's pool, sharing its connections. */
 export function prismaForPool(pool: pg.Pool, onStatement?: StatementListener): PrismaClient {
-  return create(new PrismaPg(pool), onStatement);
+  return createPrisma(new PrismaPg(pool), onStatement);
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { openPglite, pgliteHandles, pgliteOwner } from '../../src/db/pglite.ts';
+import { openPglite, pgliteHandles, pgliteOwner, prismaForPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
-import { type PrismaClient, prismaForPglite, prismaForPool } from '../../src/db/prisma.ts';
+import { type PrismaClient, prismaForPool } from '../../src/db/prisma.ts';
 
 /** A freshly migrated database: `owner` for fixtures and checks, `gateway` as the API login. */
 export interface TestDatabase {
