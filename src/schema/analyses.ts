@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { tenantList } from './lists.ts';
 import { ANALYSIS_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
-import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { contains, dateRange, DateRangeInput, searchText, PAGE } from './filters.ts';
 import { runMutation } from '../session/mutation.ts';
 import { ProjectRef } from './projects.ts';
 
@@ -59,28 +60,15 @@ const AnalysisFilter = builder.inputType('AnalysisFilter', {
   }),
 });
 
-builder.queryField('analyses', (t) =>
-  t.prismaConnection({
-    type: 'Analysis',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Analyses of the active tenant.',
-    // anon holds no grant on the table: refuse in words rather than with a masked 42501.
-    authScopes: { signedIn: true },
-    args: {
-      filter: t.arg({ type: AnalysisFilter, required: false }),
-      orderBy: t.arg({ type: AnalysisOrderField, required: true, defaultValue: 'CREATED_AT' }),
-      direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
-    },
-    resolve: (query, _root, { filter, orderBy, direction }, ctx) =>
-      ctx.prisma.analysis.findMany({
-        ...query,
-        where: analysisWhere(filter),
-        orderBy: [analysisOrder(orderBy, direction === 'ASC' ? 'asc' : 'desc'), { id: 'asc' }],
-      }),
-    totalCount: (_connection, { filter }, ctx) => ctx.prisma.analysis.count({ where: analysisWhere(filter) }),
-  }),
-);
+tenantList({
+  field: 'analyses',
+  model: 'Analysis',
+  description: 'Analyses of the active tenant.',
+  signedIn: true,
+  filter: AnalysisFilter,
+  where: analysisWhere,
+  order: { field: AnalysisOrderField, defaultValue: 'CREATED_AT', by: analysisOrder },
+});
 
 function analysisOrder(field: keyof typeof ORDER_COLUMN, sort: 'asc' | 'desc'): Prisma.AnalysisOrderByWithRelationInput {
   // Unscored analyses go last either way: "most confident first" should not open with nulls.

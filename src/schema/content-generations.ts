@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { byColumn, tenantList } from './lists.ts';
 import { GENERATION_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
 import { runMutation } from '../session/mutation.ts';
@@ -66,24 +67,21 @@ function generationWhere(filter: typeof ContentGenerationFilter.$inferInput | nu
   };
 }
 
-builder.queryField('contentGenerations', (t) =>
-  t.prismaConnection({
-    type: 'ContentGeneration',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Content generations of the active tenant, newest first.',
-    // anon holds no grant on the table: refuse in words rather than with a masked 42501.
-    authScopes: { signedIn: true },
-    args: { filter: t.arg({ type: ContentGenerationFilter, required: false }) },
-    resolve: (query, _root, { filter }, ctx) =>
-      ctx.prisma.contentGeneration.findMany({
-        ...query,
-        where: generationWhere(filter),
-        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      }),
-    totalCount: (_connection, { filter }, ctx) => ctx.prisma.contentGeneration.count({ where: generationWhere(filter) }),
-  }),
-);
+const ContentGenerationOrderField = builder.enumType('ContentGenerationOrderField', { values: ['CREATED_AT', 'UPDATED_AT'] as const });
+
+tenantList({
+  field: 'contentGenerations',
+  model: 'ContentGeneration',
+  description: 'Content generations of the active tenant, newest first unless ordered otherwise.',
+  signedIn: true,
+  filter: ContentGenerationFilter,
+  where: generationWhere,
+  order: {
+    field: ContentGenerationOrderField,
+    defaultValue: 'CREATED_AT',
+    by: byColumn({ CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt' }),
+  },
+});
 
 builder.mutationField('requestContentGeneration', (t) =>
   t.prismaField({

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { DomainError } from '../errors.ts';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { byColumn, tenantList } from './lists.ts';
 import type { Prisma } from '../db/prisma.ts';
-import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { contains, dateRange, DateRangeInput, searchText } from './filters.ts';
 import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 export const MessageRoleEnum = builder.enumType('MessageRole', { values: ['USER', 'ASSISTANT', 'SYSTEM'] as const });
@@ -57,27 +58,14 @@ const ConversationFilter = builder.inputType('ConversationFilter', {
   }),
 });
 
-builder.queryField('conversations', (t) =>
-  t.prismaConnection({
-    type: 'Conversation',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Your own conversations in the active tenant.',
-    args: {
-      filter: t.arg({ type: ConversationFilter, required: false }),
-      orderBy: t.arg({ type: ConversationOrderField, required: true, defaultValue: 'UPDATED_AT' }),
-      direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
-    },
-    resolve: async (query, _root, { filter, orderBy, direction }, ctx) =>
-      ctx.prisma.conversation.findMany({
-        ...query,
-        where: conversationWhere(requireUserId(ctx), await requireTenantId(ctx), filter),
-        orderBy: [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? 'asc' : 'desc' }, { id: 'asc' }],
-      }),
-    totalCount: async (_connection, { filter }, ctx) =>
-      ctx.prisma.conversation.count({ where: conversationWhere(requireUserId(ctx), await requireTenantId(ctx), filter) }),
-  }),
-);
+tenantList({
+  field: 'conversations',
+  model: 'Conversation',
+  description: 'Your own conversations in the active tenant.',
+  filter: ConversationFilter,
+  where: async (filter, ctx) => conversationWhere(requireUserId(ctx), await requireTenantId(ctx), filter),
+  order: { field: ConversationOrderField, defaultValue: 'UPDATED_AT', by: byColumn(ORDER_COLUMN) },
+});
 
 // The policies already limit rows to the caller; naming user and tenant lets the index serve the query.
 function conversationWhere(

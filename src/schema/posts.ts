@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { byColumn, tenantList } from './lists.ts';
 import type { Prisma } from '../db/prisma.ts';
 import { DomainError } from '../errors.ts';
-import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { contains, dateRange, DateRangeInput, searchText, PAGE } from './filters.ts';
 import { requireChanges, requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 // No tenant relation: anonymous readers of published posts cannot read tenants.
@@ -68,28 +69,15 @@ function postWhere(filter: typeof PostFilter.$inferInput | null | undefined): Pr
   };
 }
 
-builder.queryField('posts', (t) =>
-  t.prismaConnection({
-    type: 'Post',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Posts of the active tenant, drafts included (members only).',
-    args: {
-      filter: t.arg({ type: PostFilter, required: false }),
-      orderBy: t.arg({ type: PostOrderField, required: true, defaultValue: 'CREATED_AT' }),
-      direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
-    },
-    // The policies also show every tenant's published posts, so the tenant is named here.
-    resolve: async (query, _root, { filter, orderBy, direction }, ctx) =>
-      ctx.prisma.post.findMany({
-        ...query,
-        where: { ...postWhere(filter), tenantId: await requireTenantId(ctx) },
-        orderBy: [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? 'asc' : 'desc' }, { id: 'asc' }],
-      }),
-    totalCount: async (_connection, { filter }, ctx) =>
-      ctx.prisma.post.count({ where: { ...postWhere(filter), tenantId: await requireTenantId(ctx) } }),
-  }),
-);
+tenantList({
+  field: 'posts',
+  model: 'Post',
+  description: 'Posts of the active tenant, drafts included (members only).',
+  filter: PostFilter,
+  // The policies also show every tenant's published posts, so the tenant is named here.
+  where: async (filter, ctx) => ({ ...postWhere(filter), tenantId: await requireTenantId(ctx) }),
+  order: { field: PostOrderField, defaultValue: 'CREATED_AT', by: byColumn(ORDER_COLUMN) },
+});
 
 builder.queryField('publishedPosts', (t) =>
   t.prismaConnection({

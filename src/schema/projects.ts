@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { byColumn, tenantList } from './lists.ts';
 import type { Prisma } from '../db/prisma.ts';
-import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { contains, dateRange, DateRangeInput, searchText } from './filters.ts';
 import { requireChanges, requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 export const ProjectStatusEnum = builder.enumType('ProjectStatus', {
@@ -38,27 +39,15 @@ const ProjectFilter = builder.inputType('ProjectFilter', {
   }),
 });
 
-builder.queryField('projects', (t) =>
-  t.prismaConnection({
-    type: 'Project',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Projects of the active tenant.',
-    authScopes: { signedIn: true },
-    args: {
-      filter: t.arg({ type: ProjectFilter, required: false }),
-      orderBy: t.arg({ type: ProjectOrderField, required: true, defaultValue: 'CREATED_AT' }),
-      direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
-    },
-    resolve: (query, _root, { filter, orderBy, direction }, ctx) =>
-      ctx.prisma.project.findMany({
-        ...query,
-        where: projectWhere(filter),
-        orderBy: [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? 'asc' : 'desc' }, { id: 'asc' }],
-      }),
-    totalCount: (_connection, { filter }, ctx) => ctx.prisma.project.count({ where: projectWhere(filter) }),
-  }),
-);
+tenantList({
+  field: 'projects',
+  model: 'Project',
+  description: 'Projects of the active tenant.',
+  signedIn: true,
+  filter: ProjectFilter,
+  where: projectWhere,
+  order: { field: ProjectOrderField, defaultValue: 'CREATED_AT', by: byColumn(ORDER_COLUMN) },
+});
 
 function projectWhere(filter: typeof ProjectFilter.$inferInput | null | undefined): Prisma.ProjectWhereInput {
   const search = filter?.search;

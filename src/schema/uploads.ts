@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
+import { byColumn, tenantList } from './lists.ts';
 import type { Prisma } from '../db/prisma.ts';
-import { contains, dateRange, DateRangeInput, PAGE, SortDirectionEnum, searchText } from './filters.ts';
+import { contains, dateRange, DateRangeInput, searchText } from './filters.ts';
 import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 import { ProjectRef } from './projects.ts';
 
@@ -76,27 +77,14 @@ function uploadWhere(tenantId: string, filter: typeof UploadFilter.$inferInput |
   };
 }
 
-builder.queryField('uploads', (t) =>
-  t.prismaConnection({
-    type: 'Upload',
-    cursor: 'id',
-    ...PAGE,
-    description: 'Uploads of the active tenant.',
-    args: {
-      filter: t.arg({ type: UploadFilter, required: false }),
-      orderBy: t.arg({ type: UploadOrderField, required: true, defaultValue: 'CREATED_AT' }),
-      direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
-    },
-    resolve: async (query, _root, { filter, orderBy, direction }, ctx) =>
-      ctx.prisma.upload.findMany({
-        ...query,
-        where: uploadWhere(await requireTenantId(ctx), filter),
-        orderBy: [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? 'asc' : 'desc' }, { id: 'asc' }],
-      }),
-    totalCount: async (_connection, { filter }, ctx) =>
-      ctx.prisma.upload.count({ where: uploadWhere(await requireTenantId(ctx), filter) }),
-  }),
-);
+tenantList({
+  field: 'uploads',
+  model: 'Upload',
+  description: 'Uploads of the active tenant.',
+  filter: UploadFilter,
+  where: async (filter, ctx) => uploadWhere(await requireTenantId(ctx), filter),
+  order: { field: UploadOrderField, defaultValue: 'CREATED_AT', by: byColumn(ORDER_COLUMN) },
+});
 
 const name255 = z.string().trim().min(1).max(255);
 

@@ -58,8 +58,8 @@ const COMPLETE = `mutation ($id: ID!, $input: CompleteContentGenerationInput!) {
     ... on MutationError { code message }
   }
 }`;
-const LIST = `query ($filter: ContentGenerationFilter) {
-  contentGenerations(filter: $filter) { totalCount edges { node { id prompt } } }
+const LIST = `query ($filter: ContentGenerationFilter, $orderBy: ContentGenerationOrderField! = CREATED_AT, $direction: SortDirection! = DESC) {
+  contentGenerations(filter: $filter, orderBy: $orderBy, direction: $direction) { totalCount edges { node { id prompt } } }
 }`;
 type ListData = { contentGenerations: { totalCount: number; edges: { node: { id: string; prompt: string } }[] } };
 
@@ -96,12 +96,22 @@ describe('contentGenerations query', () => {
     await seedGeneration(world.a.id, world.a.admin.id, `middle ${tag.toUpperCase()}`, { type: 'IMAGE', created_at: '2024-06-01T00:00:00Z' });
     await seedGeneration(world.a.id, world.a.member.id, `oldest ${tag}`, { created_at: '2020-01-01T00:00:00Z' });
     const foreign = await seedGeneration(world.b.id, world.b.member.id, `foreign ${tag}`);
-    const list = async (user: WorldUser, tenantId: string, filter: Record<string, unknown>) => {
-      const page = (await api.as<ListData>(user, tenantId, LIST, { filter: { search: tag, ...filter } })).body.data!.contentGenerations;
+    const list = async (user: WorldUser, tenantId: string, filter: Record<string, unknown>, order: Record<string, string> = {}) => {
+      const page = (await api.as<ListData>(user, tenantId, LIST, { filter: { search: tag, ...filter }, ...order })).body.data!
+        .contentGenerations;
       return [page.edges.map((e) => e.node.prompt), page.totalCount];
     };
 
     expect(await list(world.a.viewer, world.a.id, {})).toEqual([[`newest ${tag}`, `middle ${tag.toUpperCase()}`, `oldest ${tag}`], 3]);
+    // Ordered like every other list: by creation or update time, either way.
+    expect(await list(world.a.viewer, world.a.id, {}, { direction: 'ASC' })).toEqual([
+      [`oldest ${tag}`, `middle ${tag.toUpperCase()}`, `newest ${tag}`],
+      3,
+    ]);
+    // Touching the oldest makes it the most recently updated (a trigger stamps updated_at).
+    await db.owner.query(`update public.content_generations set prompt = prompt where prompt = $1`, [`oldest ${tag}`]);
+    const [byUpdate] = await list(world.a.viewer, world.a.id, {}, { orderBy: 'UPDATED_AT' });
+    expect((byUpdate as string[])[0]).toBe(`oldest ${tag}`);
     expect(await list(world.a.viewer, world.a.id, { type: ['CODE', 'TEXT'] })).toEqual([[`newest ${tag}`, `oldest ${tag}`], 2]);
     expect(await list(world.a.viewer, world.a.id, { status: ['PENDING'] })).toEqual([[`middle ${tag.toUpperCase()}`, `oldest ${tag}`], 2]);
     expect(await list(world.a.viewer, world.a.id, { projectId: encodeGlobalID('Project', projectA) })).toEqual([[`newest ${tag}`], 1]);

@@ -5,7 +5,8 @@ import type { TransactionClient } from '../../session/request-transaction.ts';
 import { DomainError } from '../../errors.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import { contains, DateRangeInput, dateRange, PAGE, searchText, SortDirectionEnum } from '../filters.ts';
+import { contains, DateRangeInput, dateRange, searchText } from '../filters.ts';
+import { byColumn, delegateName, tenantList } from '../lists.ts';
 import { ProjectRef } from '../projects.ts';
 import { requireChanges, runMutation } from '../../session/mutation.ts';
 
@@ -26,14 +27,6 @@ interface SolutionFilter {
   search?: string | null;
 }
 
-/** The Prisma client's property for a model, which is also the payload's data field: ContractAnalysis -> contractAnalysis. */
-const delegateName = (model: SolutionModel) => model.charAt(0).toLowerCase() + model.slice(1);
-
-/** What a kind's connection needs of its Prisma delegate (reached through the request client). */
-interface ListDelegate {
-  findMany(args: object): Promise<unknown[]>;
-  count(args: { where: object }): Promise<number>;
-}
 
 export interface SolutionListSpec<Model extends SolutionModel> {
   /** The Prisma model; the filter input is named `${model}Filter`. */
@@ -63,35 +56,19 @@ export function solutionList<Model extends SolutionModel>(spec: SolutionListSpec
     }),
   });
 
-  const where = (filter: SolutionFilter | null | undefined) => ({
-    status: filter?.status ? { in: filter.status } : undefined,
-    projectId: filter?.projectId?.id,
-    createdAt: dateRange(filter?.createdAt),
-    OR: filter?.search && spec.search ? spec.search.columns.map((column) => ({ [column]: contains(filter.search!) })) : undefined,
-  });
-  const rows = (ctx: GatewayContext) => (ctx.prisma as unknown as Record<string, ListDelegate>)[delegateName(spec.model)]!;
-
-  builder.queryField(spec.field, (t) =>
-    t.prismaConnection({
-      type: spec.model,
-      // Every kind's id is its primary key; Pothos cannot see that through the generic model.
-      cursor: 'id' as never,
-      ...PAGE,
-      description: spec.description,
-      args: {
-        filter: t.arg({ type: Filter, required: false }),
-        orderBy: t.arg({ type: BusinessSolutionOrderFieldEnum, required: true, defaultValue: 'CREATED_AT' }),
-        direction: t.arg({ type: SortDirectionEnum, required: true, defaultValue: 'DESC' }),
-      },
-      resolve: (query, _root, { filter, orderBy, direction }, ctx) =>
-        rows(ctx).findMany({
-          ...query,
-          where: where(filter),
-          orderBy: [{ [ORDER_COLUMN[orderBy]]: direction === 'ASC' ? 'asc' : 'desc' }, { id: 'asc' }],
-        }) as never,
-      totalCount: (_connection, { filter }, ctx) => rows(ctx).count({ where: where(filter) }),
+  tenantList({
+    field: spec.field,
+    model: spec.model,
+    description: spec.description,
+    filter: Filter,
+    where: (filter: SolutionFilter | null | undefined) => ({
+      status: filter?.status ? { in: filter.status } : undefined,
+      projectId: filter?.projectId?.id,
+      createdAt: dateRange(filter?.createdAt),
+      OR: filter?.search && spec.search ? spec.search.columns.map((column) => ({ [column]: contains(filter.search!) })) : undefined,
     }),
-  );
+    order: { field: BusinessSolutionOrderFieldEnum, defaultValue: 'CREATED_AT', by: byColumn(ORDER_COLUMN) },
+  });
 }
 
 /** A short quotation of what the caller sent, for validation messages. */
