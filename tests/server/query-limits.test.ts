@@ -26,37 +26,34 @@ function nested(levels: number): string {
 }
 
 /**
- * Sends a query as the member, timing the round trip, and counting the SQL it cost. Asks for the
+ * Sends a query as the member and counts the SQL it cost (how long refusals take is measured by
+ * `npm run bench:hostile`, not asserted here). Asks for the
  * GraphQL-over-HTTP media type, whose refusals of bad documents are 400s (with plain
  * application/json the spec answers 200 and the same error).
  */
 async function refused(query: string, variables?: Record<string, unknown>) {
   db.statements.length = 0;
-  const started = performance.now();
   const response = await api.graphql(query, { token, variables, headers: { accept: 'application/graphql-response+json' } });
   return {
     status: response.status,
     code: response.body.errors?.[0]?.extensions?.code,
     message: response.body.errors?.[0]?.message,
-    ms: performance.now() - started,
     statements: db.statements.length,
     data: response.body.data,
   };
 }
 
 describe('query limits, refused before any SQL with a stable code', () => {
-  it('a query nested 20 levels deep is QUERY_TOO_DEEP, quickly', async () => {
+  it('a query nested 20 levels deep is QUERY_TOO_DEEP', async () => {
     const result = await refused(nested(20));
     expect(result).toMatchObject({ status: 400, code: 'QUERY_TOO_DEEP', statements: 0 });
     expect(result.message).toMatch(/depth limit of 12 exceeded/);
-    expect(result.ms).toBeLessThan(50);
   });
 
   it('a shallow query whose pages multiply past the cost limit is QUERY_TOO_COMPLEX', async () => {
     const result = await refused(nested(2));
     expect(result).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX', statements: 0 });
     expect(result.message).toMatch(/would cost \d+, more than the limit of 10000/);
-    expect(result.ms).toBeLessThan(50);
     // The same shape with small pages is served.
     const small = await api.graphql('{ projects(first: 5) { edges { node { analyses(first: 5) { edges { node { project { id } } } } } } } }', { token });
     expect(small.body.errors).toBeUndefined();
