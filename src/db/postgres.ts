@@ -88,6 +88,11 @@ async function begin(pool: pg.Pool, script: string): Promise<BegunConnection> {
 
 export interface PostgresOptions {
   max?: number;
+  /**
+   * Longest to wait for a free connection, in milliseconds (default 10 s); past it the caller gets
+   * an error that answers DATABASE_UNAVAILABLE rather than a request queued without end.
+   */
+  connectionTimeoutMs?: number;
   applicationName?: string;
 }
 
@@ -96,6 +101,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
   const pool = new LendingPool({
     connectionString,
     max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     application_name: options.applicationName ?? 'tenant-graphql-gateway',
   });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.

@@ -77,6 +77,30 @@ describe('a database that cannot be reached', () => {
   });
 });
 
+describe('a pool with no free connection', () => {
+  it.runIf(serverUrl !== undefined)('answers 503 DATABASE_UNAVAILABLE after the connection wait, then serves again', async () => {
+    const { connectionString } = (db.gateway as unknown as { pool: { options: { connectionString: string } } }).pool.options;
+    const single = openPostgres(connectionString, { max: 1, connectionTimeoutMs: 300 });
+    const prisma = prismaForPool(single.pool);
+    try {
+      const busy = createTestGateway(db, { prisma, db: single });
+      const token = await tokenFor(world.a.member, world.a.id);
+      // One request's transaction holds the only connection.
+      const holder = new RequestTransaction(prisma, claimsOf(world.a.member, world.a.id), { begin: single.begin });
+      await holder.get();
+      const refused = await busy.graphql('{ projects { totalCount } }', { token });
+      expect(refused.status).toBe(503);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');
+      await holder.finish('commit');
+      const served = await busy.graphql('{ projects { totalCount } }', { token });
+      expect(served.body.errors).toBeUndefined();
+    } finally {
+      await prisma.$disconnect();
+      await single.close();
+    }
+  });
+});
+
 describe('the statement timeout', () => {
   // PGlite runs in one thread with no timer to cancel a statement; the server does.
   it.runIf(serverUrl !== undefined)('ends a statement that runs too long with TIMEOUT and keeps nothing', async () => {
