@@ -1,4 +1,4 @@
-import { getOperationAST } from 'graphql';
+import { getOperationAST, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from './context.ts';
 import { type ErrorCode, isDatabaseUnavailable, refuse } from '../errors.ts';
@@ -6,15 +6,17 @@ import type { Logger } from '../observability/logger.ts';
 
 /**
  * One transaction per operation: read-only unless it is a mutation, committed when execution
- * ends. Failed mutations have already rolled back to their savepoints, so what remains is
- * exactly what succeeded. A commit that fails turns the whole result into an error.
+ * ends. Failed mutations have already rolled back to their savepoints (or, when the operation
+ * is one mutation, the transaction rolls back whole), so what remains is exactly what
+ * succeeded. A commit that fails turns the whole result into an error.
  */
 export function useRequestTransaction(logger: Logger): Plugin<GatewayContext> {
   return {
     onExecute({ args }) {
       const ctx = args.contextValue;
-      const operation = getOperationAST(args.document, args.operationName)?.operation;
-      ctx.transaction.setReadOnly(operation !== 'mutation');
+      const operation = getOperationAST(args.document, args.operationName);
+      ctx.transaction.setReadOnly(operation?.operation !== 'mutation');
+      if (isSoleMutation(operation)) ctx.transaction.setSoleMutation();
       return {
         async onExecuteDone({ setResult }) {
           try {
@@ -31,4 +33,11 @@ export function useRequestTransaction(logger: Logger): Plugin<GatewayContext> {
       };
     },
   };
+}
+
+/** A mutation operation selecting exactly one field, unconditionally (no fragment, no directive). */
+function isSoleMutation(operation: OperationDefinitionNode | null | undefined): boolean {
+  if (operation?.operation !== 'mutation') return false;
+  const [only, ...others] = operation.selectionSet.selections;
+  return others.length === 0 && only?.kind === Kind.FIELD && !only.directives?.length;
 }

@@ -80,6 +80,32 @@ describe.each(OPENINGS)('RequestTransaction ($name)', ({ name: opening, begin })
     expect(await projectCount(`undone savepoint (${opening})`)).toBe(0);
   });
 
+  it('as the one mutation of an operation, writes without a savepoint and rolls back whole when it fails', async () => {
+    const create = (name: string) => (tx: Awaited<ReturnType<RequestTransaction['get']>>) =>
+      tx.project.create({ data: { tenantId: world.a.id, userId: world.a.member.id, name }, select: { id: true } });
+    const failing = open();
+    failing.setSoleMutation();
+    db.statements.length = 0;
+    await expect(
+      failing.inSavepoint(async (tx) => {
+        await create(`sole, then failed (${opening})`)(tx);
+        // A refusal decided in the gateway after a write: the write must not survive it.
+        throw new Error('refused after writing');
+      }),
+    ).rejects.toThrow('refused after writing');
+    await failing.finish('commit');
+    expect(db.statements.some((sql) => /savepoint/i.test(sql))).toBe(false);
+    expect(await projectCount(`sole, then failed (${opening})`)).toBe(0);
+
+    // A second call in the same operation takes a real savepoint, so the first's writes stand.
+    const twice = open();
+    twice.setSoleMutation();
+    await twice.inSavepoint(create(`sole, kept (${opening})`));
+    await expect(twice.inSavepoint(async (tx) => create('')(tx))).rejects.toThrow();
+    await twice.finish('commit');
+    expect(await projectCount(`sole, kept (${opening})`)).toBe(1);
+  });
+
   it('gives each of many concurrent transactions its own claims, quoted exactly', async () => {
     const callers = [
       [world.a.member, world.a.id],
