@@ -4,6 +4,8 @@
 #   scripts/ci/postgres.sh start   build/install pgvector if missing, start a fresh cluster, print its URL
 #   scripts/ci/postgres.sh url     print the URL of the cluster (or of the one `start` would create)
 #   scripts/ci/postgres.sh stop    stop the cluster and delete its data
+#   scripts/ci/postgres.sh running exit 0 if the recorded cluster is up (so a caller that finds one
+#                                  running can reuse it and leave it running)
 #
 # Env: PGPORT_CI (default 54329), GW_CI_PG_STATE (default /tmp/gw-ci-pg.state).
 # Progress goes to stderr so that `url=$(scripts/ci/postgres.sh start)` captures only the URL.
@@ -157,5 +159,6 @@ case ${1:-} in
   start) cmd_start ;;
   stop) cmd_stop ;;
   url) cmd_url ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+  running) cluster_running ;;
+  *) echo "usage: $0 start|stop|url|running" >&2; exit 2 ;;
 esac
