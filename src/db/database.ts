@@ -8,15 +8,18 @@ export interface Queryable {
 /** A Postgres reached either embedded (PGlite) or over the network (pg pool). */
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
-   * Takes a connection and runs `script` (which must begin a transaction) on it in one round
-   * trip, then lends it: code run through `lend` that asks the pool for a connection (Prisma
-   * starting a transaction) gets this one, already begun. Absent where round trips cost nothing
-   * (PGlite, in process).
+   * Runs fn in one transaction: committed when fn resolves, rolled back when it throws.
+   * `opening`, a statement without parameters, runs first; on a server it travels with BEGIN,
+   * in the same round trip.
    */
-  begin?(script: string): Promise<BegunConnection>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opening?: string): Promise<T>;
+  /**
+   * Takes a connection, sends BEGIN and `opening` on it in one round trip, then lends it: code
+   * run through `lend` that asks the pool for a connection (Prisma starting a transaction) gets
+   * this one, already begun. Absent where round trips cost nothing (PGlite, in process).
+   */
+  begin?(opening: string): Promise<BegunConnection>;
   close(): Promise<void>;
 }
 

@@ -21,9 +21,10 @@ function wrap(target: PGlite | Transaction): Queryable {
 }
 
 function asDatabase(pg: PGlite, prelude?: string): Database {
-  const transaction: Database['transaction'] = (fn) =>
+  const transaction: Database['transaction'] = (fn, opening) =>
     pg.transaction(async (tx) => {
-      if (prelude) await tx.exec(prelude);
+      const script = [prelude, opening].filter(Boolean).join('; ');
+      if (script) await tx.exec(script);
       return fn(wrap(tx));
     });
   // With a prelude, even a lone statement needs the transaction that scopes it.

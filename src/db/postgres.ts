@@ -66,10 +66,16 @@ class LendingPool extends pg.Pool {
   }
 }
 
-async function begin(pool: pg.Pool, script: string): Promise<BegunConnection> {
+/** BEGIN, and the opening statement if any, in one round trip (a script, so no parameters). */
+function sendBegin(client: pg.PoolClient, opening?: string) {
+  const script = opening ? `begin; ${opening}` : 'begin';
+  return withStatementSpan(script, () => client.query(script));
+}
+
+async function begin(pool: pg.Pool, opening: string): Promise<BegunConnection> {
   const client = await pool.connect();
   try {
-    await withStatementSpan(script, () => client.query(script));
+    await sendBegin(client, opening);
   } catch (error) {
     // A failed BEGIN script may leave the connection mid-transaction: do not reuse it.
     client.release(error as Error);
@@ -110,10 +116,10 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
     kind: 'postgres',
     pool,
     ...wrap(pool),
-    async transaction(fn) {
+    async transaction(fn, opening) {
       const client = await pool.connect();
       try {
-        await client.query('begin');
+        await sendBegin(client, opening);
         const result = await fn(wrap(client));
         await client.query('commit');
         return result;
@@ -124,7 +130,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
         client.release();
       }
     },
-    begin: (script) => begin(pool, script),
+    begin: (opening) => begin(pool, opening),
     close: () => pool.end(),
   };
 }

@@ -25,13 +25,6 @@ export class ClaimsError extends Error {
   readonly code = 'UNAUTHENTICATED';
 }
 
-/**
- * The first statement of every request transaction: switches to the claims' role and
- * publishes the claims the way PostgREST does (`request.jwt.claims`), plus the scalar
- * settings policies read cheaply. Everything is transaction-local, so nothing leaks to the
- * next request on the same connection. Read-only can still be set here because a
- * transaction may always become read-only, just never read-write again.
- */
 export interface ClaimOptions {
   readOnly?: boolean;
   /** Longest one statement may run (statement_timeout), in milliseconds; unset keeps the server's. */
@@ -70,34 +63,31 @@ function claimValues(claims: RequestClaims, options: ClaimOptions): (string | nu
   ];
 }
 
-export function claimStatement(claims: RequestClaims, options: ClaimOptions = {}) {
-  return { sql: CLAIM_SETTINGS, params: claimValues(claims, options) };
-}
-
 /**
- * BEGIN and the claim statement as one script, for a single round trip. A script of several
- * statements cannot take parameters, so the values are quoted as literals (pg's escapeLiteral,
- * which doubles quotes and escapes backslashes; every value is a string or null).
+ * The first statement of every request transaction: switches to the claims' role and
+ * publishes the claims the way PostgREST does (`request.jwt.claims`), plus the scalar
+ * settings policies read cheaply. Everything is transaction-local, so nothing leaks to the
+ * next request on the same connection. Read-only can still be set here because a
+ * transaction may always become read-only, just never read-write again.
+ *
+ * It travels in one round trip with BEGIN, as a script, and a script cannot take parameters:
+ * the values are quoted as literals (pg's escapeLiteral, which doubles quotes and escapes
+ * backslashes; every value is a string or null).
  */
-export function beginWithClaims(claims: RequestClaims, options: ClaimOptions = {}): string {
+export function claimsStatement(claims: RequestClaims, options: ClaimOptions = {}): string {
   const values = claimValues(claims, options);
-  const settings = CLAIM_SETTINGS.replace(/\$(\d)/g, (_match, index: string) => {
+  return CLAIM_SETTINGS.replace(/\$(\d)/g, (_match, index: string) => {
     const value = values[Number(index) - 1];
     return value === null || value === undefined ? 'null::text' : escapeLiteral(value);
   });
-  return `begin; ${settings}`;
 }
 
-/** Runs fn in one transaction as the caller; see claimStatement. */
+/** Runs fn in one transaction as the caller; see claimsStatement. */
 export function withClaims<T>(
   db: Database,
   claims: RequestClaims,
   fn: (tx: Queryable) => Promise<T>,
   options: ClaimOptions = {},
 ): Promise<T> {
-  const { sql, params } = claimStatement(claims, options);
-  return db.transaction(async (tx) => {
-    await tx.query(sql, params);
-    return fn(tx);
-  });
+  return db.transaction(fn, claimsStatement(claims, options));
 }

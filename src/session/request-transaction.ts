@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.ts';
 import { countStatement } from '../observability/request-scope.ts';
-import { beginWithClaims, claimStatement, type RequestClaims } from './claims.ts';
+import { claimsStatement, type RequestClaims } from './claims.ts';
 import type { Prisma, PrismaClient } from '../db/prisma.ts';
 
 export type TransactionClient = Prisma.TransactionClient;
@@ -71,16 +71,17 @@ export class RequestTransaction {
   }
 
   private open(): Promise<TransactionClient> {
-    const claimOptions = {
-      readOnly: this.readOnly,
-      statementTimeoutMs: this.options.statementTimeoutMs,
-      // The server frees the connection if the gateway stops using it for as long as a request may take.
-      idleTimeoutMs: this.options.timeoutMs ?? 30_000,
-    };
     const decided = new Promise<'commit' | 'rollback'>((resolve) => (this.decide = resolve));
     const limits = { timeout: this.options.timeoutMs ?? 30_000, maxWait: this.options.maxWaitMs ?? 10_000 };
     const begin = this.options.begin;
     return new Promise<TransactionClient>((resolveClient, rejectClient) => {
+      // Inside the executor: claims that cannot be applied reject the client, as any opening failure does.
+      const claims = claimsStatement(this.claims, {
+        readOnly: this.readOnly,
+        statementTimeoutMs: this.options.statementTimeoutMs,
+        // The server frees the connection if the gateway stops using it for as long as a request may take.
+        idleTimeoutMs: this.options.timeoutMs ?? 30_000,
+      });
       let opened = false;
       const hold = async (tx: TransactionClient, first?: () => Promise<unknown>) => {
         await first?.();
@@ -99,13 +100,12 @@ export class RequestTransaction {
           },
         );
       if (!begin) {
-        const { sql, params } = claimStatement(this.claims, claimOptions);
-        this.settled = settle(this.prisma.$transaction((tx) => hold(tx, () => tx.$queryRawUnsafe(sql, ...params)), limits));
+        this.settled = settle(this.prisma.$transaction((tx) => hold(tx, () => tx.$queryRawUnsafe(claims)), limits));
         return;
       }
       // BEGIN and the claims in one round trip; Prisma's transaction then runs on that connection.
       this.settled = settle(
-        begin(beginWithClaims(this.claims, claimOptions)).then((connection) => {
+        begin(claims).then((connection) => {
           countStatement();
           return connection
             .lend(() => this.prisma.$transaction((tx) => hold(tx), limits))
