@@ -87,11 +87,11 @@ describe('a nested connection page', () => {
     db.statements.length = 0;
     const response = await api.graphql<Page>(pageQuery(PAGE), { token: await tokenFor(world.a.member, world.a.id) });
     expect(response.body.errors).toBeUndefined();
-    const [page] = db.queries.filter(({ sql }) => /"public"\."analyses"/.test(sql) && !/^SELECT COUNT/i.test(sql));
+    const page = db.statements.find((sql) => /"public"\."analyses"/.test(sql) && !/^SELECT COUNT/i.test(sql));
     expect(page, 'the statement that reads the analyses').toBeDefined();
     // Re-run that exact statement as the same caller, under EXPLAIN ANALYZE, and read what each step produced.
     const [{ 'QUERY PLAN': [explained] }] = (await withClaims(db.gateway, claimsOf(world.a.member, world.a.id), (tx) =>
-      tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${page!.sql}`, page!.params),
+      tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${page!}`, db.lastParams.get(page!)),
     )).rows as [{ 'QUERY PLAN': [{ Plan: PlanNode }] }];
     const reads = [...nodes(explained.Plan)].filter((node) => node['Relation Name'] === 'analyses');
     expect(reads.length, 'a step that reads analyses').toBeGreaterThan(0);

@@ -14,21 +14,19 @@ export interface TestDatabase {
   prisma: PrismaClient;
   /** Every SQL statement Prisma sent, in order; tests clear it to count what one request costs. */
   statements: string[];
-  /** The same statements with their parameters (JSON, as Prisma reports them), to re-run or EXPLAIN one. */
-  queries: { sql: string; params: unknown[] }[];
+  /** The parameters each statement was last sent with, to re-run or EXPLAIN it. */
+  lastParams: Map<string, unknown[]>;
   close(): Promise<void>;
 }
 
 function statementLog() {
   const statements: string[] = [];
-  const queries: TestDatabase['queries'] = [];
+  const lastParams = new Map<string, unknown[]>();
   const listen = (sql: string, params: string) => {
     statements.push(sql);
-    queries.push({ sql, params: JSON.parse(params) as unknown[] });
-    // Tests clear `statements` to count one request; keep the two logs the same length.
-    if (queries.length > statements.length) queries.splice(0, queries.length - statements.length);
+    lastParams.set(sql, JSON.parse(params) as unknown[]);
   };
-  return { statements, queries, listen };
+  return { statements, lastParams, listen };
 }
 
 /** Where the suite runs: a server when DATABASE_URL is set, embedded PGlite otherwise. */
@@ -46,7 +44,7 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
   const pg = await openPglite();
   await migrate(pgliteOwner(pg));
   const { owner, gateway } = await pgliteHandles(pg);
-  const { statements, queries, listen } = statementLog();
+  const { statements, lastParams, listen } = statementLog();
   const prisma = prismaForPglite(pg, listen);
   return {
     kind: 'pglite',
@@ -54,7 +52,7 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
     gateway,
     prisma,
     statements,
-    queries,
+    lastParams,
     async close() {
       await prisma.$disconnect();
       await owner.close();
@@ -74,7 +72,7 @@ async function createServerDatabase(url: string, gatewayPoolSize: number): Promi
   gatewayUrl.username = 'authenticator';
   gatewayUrl.password = process.env.AUTHENTICATOR_PASSWORD ?? '';
   const gateway = openPostgres(gatewayUrl.toString(), { max: gatewayPoolSize });
-  const { statements, queries, listen } = statementLog();
+  const { statements, lastParams, listen } = statementLog();
   const prisma = prismaForPool(gateway.pool, listen);
   return {
     kind: 'postgres',
@@ -82,7 +80,7 @@ async function createServerDatabase(url: string, gatewayPoolSize: number): Promi
     gateway,
     prisma,
     statements,
-    queries,
+    lastParams,
     async close() {
       await prisma.$disconnect();
       await gateway.close();
