@@ -32,15 +32,24 @@ insert into private.status_transitions (table_name, from_status, to_status) valu
   ('content_generations', 'PROCESSING', 'COMPLETED'),
   ('content_generations', 'PROCESSING', 'FAILED');
 
--- Contracts and localizations share a lifecycle: a human review may send the work back or settle it.
+-- The five business solutions share their first steps: queued, worked on, then done or failed
+-- (a request can fail before a worker picks it up). Each kind adds its own moves below.
 insert into private.status_transitions (table_name, from_status, to_status)
 select kind.table_name, move.from_status, move.to_status
-from (values ('contract_analyses'), ('localization_analyses')) as kind (table_name)
+from (values ('contract_analyses'), ('localization_analyses'), ('customer_behavior_analyses'),
+             ('compliance_monitoring'), ('learning_paths')) as kind (table_name)
 cross join (values
   ('PENDING', 'PROCESSING'),
   ('PENDING', 'FAILED'),
   ('PROCESSING', 'COMPLETED'),
-  ('PROCESSING', 'FAILED'),
+  ('PROCESSING', 'FAILED')
+) as move (from_status, to_status);
+
+-- Contracts and localizations: a human review may send the work back or settle it.
+insert into private.status_transitions (table_name, from_status, to_status)
+select kind.table_name, move.from_status, move.to_status
+from (values ('contract_analyses'), ('localization_analyses')) as kind (table_name)
+cross join (values
   ('PROCESSING', 'REVIEW_REQUIRED'),
   ('REVIEW_REQUIRED', 'PROCESSING'),
   ('REVIEW_REQUIRED', 'COMPLETED'),
@@ -49,20 +58,12 @@ cross join (values
 
 -- Customer behavior: too little data is not final, it is re-run once more data has come in.
 insert into private.status_transitions (table_name, from_status, to_status) values
-  ('customer_behavior_analyses', 'PENDING', 'PROCESSING'),
-  ('customer_behavior_analyses', 'PENDING', 'FAILED'),
-  ('customer_behavior_analyses', 'PROCESSING', 'COMPLETED'),
-  ('customer_behavior_analyses', 'PROCESSING', 'FAILED'),
   ('customer_behavior_analyses', 'PROCESSING', 'INSUFFICIENT_DATA'),
   ('customer_behavior_analyses', 'INSUFFICIENT_DATA', 'PROCESSING'),
   ('customer_behavior_analyses', 'INSUFFICIENT_DATA', 'FAILED');
 
 -- Compliance monitoring is periodic: findings escalate or settle, and a completed review is re-run.
 insert into private.status_transitions (table_name, from_status, to_status) values
-  ('compliance_monitoring', 'PENDING', 'PROCESSING'),
-  ('compliance_monitoring', 'PENDING', 'FAILED'),
-  ('compliance_monitoring', 'PROCESSING', 'COMPLETED'),
-  ('compliance_monitoring', 'PROCESSING', 'FAILED'),
   ('compliance_monitoring', 'PROCESSING', 'REVIEW_REQUIRED'),
   ('compliance_monitoring', 'PROCESSING', 'URGENT_ATTENTION'),
   ('compliance_monitoring', 'REVIEW_REQUIRED', 'PROCESSING'),
@@ -77,10 +78,6 @@ insert into private.status_transitions (table_name, from_status, to_status) valu
 
 -- Learning paths: generated first, then followed by the learner, who may pause.
 insert into private.status_transitions (table_name, from_status, to_status) values
-  ('learning_paths', 'PENDING', 'PROCESSING'),
-  ('learning_paths', 'PENDING', 'FAILED'),
-  ('learning_paths', 'PROCESSING', 'COMPLETED'),
-  ('learning_paths', 'PROCESSING', 'FAILED'),
   ('learning_paths', 'PROCESSING', 'IN_PROGRESS'),
   ('learning_paths', 'IN_PROGRESS', 'ON_HOLD'),
   ('learning_paths', 'IN_PROGRESS', 'COMPLETED'),
