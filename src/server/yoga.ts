@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, createYoga, maskError as defaultMaskError, type Plugin, useReadinessCheck } from 'graphql-yoga';
+import { isApiKey } from '../auth/api-keys.ts';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import { createContext, type GatewayContext } from '../session/context.ts';
@@ -43,7 +44,8 @@ export interface GatewayOptions {
 
 function credentialKind(request: Request): string {
   const bearer = request.headers.get('authorization');
-  if (request.headers.has('x-api-key') || /^Bearer\s+gwk_/i.test(bearer ?? '')) return 'api_key';
+  const credential = bearer ? /^Bearer\s+(\S+)/i.exec(bearer)?.[1] : undefined;
+  if (request.headers.has('x-api-key') || (credential !== undefined && isApiKey(credential))) return 'api_key';
   return bearer ? 'jwt' : 'anonymous';
 }
 

@@ -27,7 +27,6 @@ interface SolutionFilter {
   search?: string | null;
 }
 
-
 export interface SolutionListSpec<Model extends SolutionModel> {
   /** The Prisma model; the filter input is named `${model}Filter`. */
   model: Model;
