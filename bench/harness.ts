@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -128,4 +129,36 @@ export async function demoAdmin(target: Target): Promise<DevIdentity> {
   const admin = (await target.identities()).find((identity) => identity.email === 'admin@example.com');
   if (!admin) throw new Error('demo user admin@example.com is missing: the demo data did not load');
   return admin;
+}
+
+/** What one load run measured. */
+export interface LoadFigures {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  /** Errors, non-2xx answers and timeouts. */
+  failures: number;
+}
+
+/** Drives `${url}/graphql` with one operation from `connections` clients for `seconds`. */
+export async function drive(
+  url: string,
+  token: string,
+  operation: { query: string; variables?: Record<string, unknown> },
+  { connections, seconds }: { connections: number; seconds: number },
+): Promise<LoadFigures> {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(operation),
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.non2xx + result.timeouts,
+  };
 }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import autocannon from 'autocannon';
 import { signDevToken } from '../src/auth/dev-token.ts';
 import type { Database } from '../src/db/database.ts';
 import { openPostgres } from '../src/db/postgres.ts';
-import { demoAdmin, embeddedTarget, SECRET, serverTarget, startServer, stopServer, type Target } from './harness.ts';
+import { demoAdmin, drive, embeddedTarget, type LoadFigures, SECRET, serverTarget, startServer, stopServer, type Target } from './harness.ts';
 
 // `npm run bench:nested`: what a nested page costs as its parent's children grow. W1's shape (the
 // 50 newest projects of a tenant with 1,000, each with its owner and 5 newest analyses, plus
@@ -75,34 +74,16 @@ async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: 
   }
 }
 
-interface Figures {
+interface Figures extends LoadFigures {
   label: string;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  failures: number;
   peakRssMb: number;
 }
 
 async function measure(label: string, url: string, token: string, pid: number): Promise<Figures> {
   const { result, peakMb } = await peakRss(pid, () =>
-    autocannon({
-      url: `${url}/graphql`,
-      connections: CONNECTIONS,
-      duration: DURATION_SECONDS,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: W1 }),
-    }),
+    drive(url, token, { query: W1 }, { connections: CONNECTIONS, seconds: DURATION_SECONDS }),
   );
-  return {
-    label,
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    failures: result.errors + result.non2xx + result.timeouts,
-    peakRssMb: peakMb,
-  };
+  return { label, ...result, peakRssMb: peakMb };
 }
 
 /** The owner's handle on the target's database, for adding rows between the two runs. */

@@ -1,11 +1,10 @@
-import autocannon from 'autocannon';
 import type { DevIdentity } from '../src/auth/dev-identities.ts';
 import { signDevToken } from '../src/auth/dev-token.ts';
 import { createTokenVerifier } from '../src/auth/verifier.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/open.ts';
 import { createGateway } from '../src/server/yoga.ts';
-import { demoAdmin, embeddedTarget, SECRET, serverTarget, startServer, stopServer, type Target } from './harness.ts';
+import { demoAdmin, drive, embeddedTarget, type LoadFigures, SECRET, serverTarget, startServer, stopServer, type Target } from './harness.ts';
 import { type Scenario, SCENARIOS } from './scenarios.ts';
 
 // `npm run bench`: drives a real server process over HTTP with autocannon, embedded and,
@@ -13,13 +12,8 @@ import { type Scenario, SCENARIOS } from './scenarios.ts';
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-interface Figures {
+interface Figures extends LoadFigures {
   scenario: string;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  failures: number;
-  statements?: number;
 }
 
 /** Load through a separate server process, so the load generator does not share its event loop. */
@@ -30,21 +24,9 @@ async function load(target: Target): Promise<{ figures: Figures[]; admin: DevIde
     const token = await signDevToken(SECRET, admin);
     const figures: Figures[] = [];
     for (const scenario of SCENARIOS) {
-      const result = await autocannon({
-        url: `${url}/graphql`,
-        connections: CONNECTIONS,
-        duration: DURATION_SECONDS,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: scenario.query, variables: scenario.variables?.() }),
-      });
-      figures.push({
-        scenario: scenario.name,
-        requestsPerSecond: result.requests.average,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        failures: result.errors + result.non2xx + result.timeouts,
-      });
+      const operation = { query: scenario.query, variables: scenario.variables?.() };
+      const measured = await drive(url, token, operation, { connections: CONNECTIONS, seconds: DURATION_SECONDS });
+      figures.push({ scenario: scenario.name, ...measured });
     }
     return { figures, admin };
   } finally {
