@@ -14,6 +14,10 @@ export interface Config {
   /** The owner's login for migrations and demo data; defaults to databaseUrl. */
   migrationDatabaseUrl?: string;
   poolSize: number;
+  /** Named prepared statements for planned reads; off behind a pooler in transaction mode. */
+  preparedStatements: boolean;
+  /** Answer plannable query operations with one SQL statement (src/schema/plan). */
+  plannedReads: boolean;
   loadDemoData: boolean;
   auth: AuthConfig;
   limits: LimitsConfig;
@@ -179,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     migrationDatabaseUrl: postgresUrl(env, 'MIGRATION_DATABASE_URL') ?? databaseUrl,
     poolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    preparedStatements: flag(env, 'DB_PREPARED_STATEMENTS', true),
+    plannedReads: flag(env, 'PLANNED_READS', true),
     // Demo rows belong in a sandbox, never silently in someone's real database.
     loadDemoData: flag(env, 'LOAD_DEMO_DATA', databaseUrl === undefined),
     auth: loadAuthConfig(env, production),

@@ -50,6 +50,7 @@ async function main(config: Config, logger: Logger) {
     admission: createAdmission(database.gateway, counter, limits.rate, logger),
     metrics: observability.metrics ? createMetrics({ pool: database.pool }) : undefined,
     trustProxy: limits.trustProxy,
+    plannedReads: config.plannedReads,
     plugins: tracing ? [tracing.plugin] : [],
     graphiqlHeaders,
   });

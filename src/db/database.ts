@@ -25,6 +25,12 @@ export interface Database extends Queryable {
 
 /** A connection inside a transaction that `begin` opened, waiting to be handed to its user. */
 export interface BegunConnection {
+  /**
+   * Runs one statement on the connection itself, inside the open transaction (also while it is
+   * lent). `prepare` asks for a named prepared statement, parsed and planned once per connection;
+   * the database may decline (a pooler in transaction mode, too many distinct statements).
+   */
+  query<Row = Record<string, unknown>>(text: string, params: readonly unknown[], options?: { prepare?: boolean }): Promise<Row[]>;
   /** Runs fn so that the first connection its code asks the pool for is this one, without a second BEGIN. */
   lend<T>(fn: () => T): T;
   /** Gives the connection back if it was never lent (or its user failed before taking it). */

@@ -41,7 +41,7 @@ async function openServer(config: Config, databaseUrl: string, onStatement?: Sta
   } finally {
     await owner.close();
   }
-  const gateway = openPostgres(databaseUrl, { max: config.poolSize });
+  const gateway = openPostgres(databaseUrl, { max: config.poolSize, preparedStatements: config.preparedStatements, onStatement });
   try {
     await assertUnprivilegedLogin(gateway);
   } catch (error) {

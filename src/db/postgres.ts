@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { withStatementSpan } from '../observability/tracing.ts';
 import type { BegunConnection, Database, Queryable } from './database.ts';
@@ -72,7 +73,27 @@ function sendBegin(client: pg.PoolClient, opening?: string) {
   return withStatementSpan(script, () => client.query(script));
 }
 
-async function begin(pool: pg.Pool, opening: string): Promise<BegunConnection> {
+/**
+ * Names for prepared statements, by text. Each connection parses and plans a named statement once
+ * and keeps it while it lives, so the set of names is bounded: past `limit` distinct texts, the
+ * rest run unnamed (parsed each time), as they would without preparing.
+ */
+class PreparedNames {
+  private readonly names = new Map<string, string>();
+  constructor(private readonly limit: number) {}
+
+  nameFor(text: string): string | undefined {
+    const known = this.names.get(text);
+    if (known || this.names.size >= this.limit) return known;
+    const name = `gw_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    this.names.set(text, name);
+    return name;
+  }
+}
+
+type Listener = (sql: string, params: string) => void;
+
+async function begin(pool: pg.Pool, opening: string, prepared: PreparedNames | undefined, onStatement?: Listener): Promise<BegunConnection> {
   const client = await pool.connect();
   try {
     await sendBegin(client, opening);
@@ -82,9 +103,18 @@ async function begin(pool: pg.Pool, opening: string): Promise<BegunConnection> {
     throw error;
   }
   const loan: Loan = { client };
+  let released = false;
   return {
+    async query<Row>(text: string, params: readonly unknown[], options: { prepare?: boolean } = {}) {
+      if (released) throw new Error('the connection was released; its transaction is over');
+      onStatement?.(text, JSON.stringify(params));
+      const name = options.prepare ? prepared?.nameFor(text) : undefined;
+      const result = await withStatementSpan(text, () => client.query({ text, values: params as unknown[], name }));
+      return result.rows as Row[];
+    },
     lend: (fn) => loans.run(loan, fn),
     release(error) {
+      released = true;
       if (!loan.client) return;
       loan.client = undefined;
       client.release(error ?? true);
@@ -100,6 +130,16 @@ export interface PostgresOptions {
    */
   connectionTimeoutMs?: number;
   applicationName?: string;
+  /**
+   * Named prepared statements for the statements that ask for them (default true). Turn off
+   * behind a pooler in transaction mode (Supavisor or PgBouncer on port 6543), where the next
+   * transaction may run on a server connection that never saw the statement.
+   */
+  preparedStatements?: boolean;
+  /** Most distinct statements prepared by this process (default 500). */
+  maxPreparedStatements?: number;
+  /** Called with each statement run directly on a begun connection (tests' statement log). */
+  onStatement?: Listener;
 }
 
 /** A pg pool as a Database; each transaction holds one pooled connection from BEGIN to COMMIT. */
@@ -112,6 +152,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
   });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  const prepared = options.preparedStatements === false ? undefined : new PreparedNames(options.maxPreparedStatements ?? 500);
   return {
     kind: 'postgres',
     pool,
@@ -130,7 +171,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
         client.release();
       }
     },
-    begin: (opening) => begin(pool, opening),
+    begin: (opening) => begin(pool, opening, prepared, options.onStatement),
     close: () => pool.end(),
   };
 }

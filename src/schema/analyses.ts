@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { plannedRelation } from './plan/registry.ts';
 import { tenantList } from './lists.ts';
 import { ANALYSIS_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, searchText, PAGE } from './filters.ts';
@@ -38,13 +39,16 @@ export const AnalysisRef = builder.prismaNode('Analysis', {
 });
 
 builder.prismaObjectField(ProjectRef, 'analyses', (t) =>
-  t.relatedConnection('analyses', {
-    cursor: 'id',
-    totalCount: true,
-    ...PAGE,
-    description: 'Analyses linked to this project, newest first.',
-    query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
-  }),
+  t.relatedConnection(
+    'analyses',
+    plannedRelation('Project', 'analyses', {
+      cursor: 'id',
+      totalCount: true,
+      ...PAGE,
+      description: 'Analyses linked to this project, newest first.',
+      query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
+    }),
+  ),
 );
 
 const AnalysisOrderField = builder.enumType('AnalysisOrderField', { values: ['CREATED_AT', 'UPDATED_AT', 'CONFIDENCE'] as const });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Prisma } from '../db/prisma.ts';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { plannedRelation } from './plan/registry.ts';
 import { byColumn, tenantList } from './lists.ts';
 import { GENERATION_CREDIT_COST, modelName, paidRequestText, pricedValues, requestAsCaller } from './credits.ts';
 import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
@@ -38,13 +39,16 @@ export const ContentGenerationRef = builder.prismaNode('ContentGeneration', {
 });
 
 builder.prismaObjectField(ProjectRef, 'contentGenerations', (t) =>
-  t.relatedConnection('contentGenerations', {
-    cursor: 'id',
-    totalCount: true,
-    ...PAGE,
-    description: 'Content generations linked to this project, newest first.',
-    query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
-  }),
+  t.relatedConnection(
+    'contentGenerations',
+    plannedRelation('Project', 'contentGenerations', {
+      cursor: 'id',
+      totalCount: true,
+      ...PAGE,
+      description: 'Content generations linked to this project, newest first.',
+      query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
+    }),
+  ),
 );
 
 const ContentGenerationFilter = builder.inputType('ContentGenerationFilter', {

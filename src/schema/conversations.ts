@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { DomainError } from '../errors.ts';
 import { textCost } from '../limits/cost.ts';
 import { builder } from './builder.ts';
+import { plannedRelation } from './plan/registry.ts';
 import { byColumn, tenantList } from './lists.ts';
 import type { Prisma } from '../db/prisma.ts';
-import { contains, dateRange, DateRangeInput, searchText } from './filters.ts';
+import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
 import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 
 export const MessageRoleEnum = builder.enumType('MessageRole', { values: ['USER', 'ASSISTANT', 'SYSTEM'] as const });
@@ -22,11 +23,15 @@ export const ConversationRef = builder.prismaNode('Conversation', {
     metadata: t.expose('metadata', { type: 'JSON' }),
     owner: t.relation('user'),
     // Messages written in one operation share created_at; the id only makes the order stable.
-    messages: t.relatedConnection('messages', {
-      cursor: 'id',
-      totalCount: true,
-      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
-    }),
+    messages: t.relatedConnection(
+      'messages',
+      plannedRelation('Conversation', 'messages', {
+        cursor: 'id',
+        totalCount: true,
+        ...PAGE,
+        query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+      }),
+    ),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Moves forward with every message.' }),
   }),

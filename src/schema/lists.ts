@@ -2,6 +2,7 @@ import type { EnumRef, InputRef } from '@pothos/core';
 import type { GatewayContext } from '../session/context.ts';
 import { builder } from './builder.ts';
 import { PAGE, SortDirectionEnum } from './filters.ts';
+import { registerPlannedList } from './plan/registry.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -49,6 +50,17 @@ export const byColumn =
  * ties so cursors stay stable, and a totalCount under the same filter.
  */
 export function tenantList<Filter, Order extends string>(spec: ListSpec<Filter, Order>): void {
+  const ordering = (field: Order, direction: 'ASC' | 'DESC') => [
+    spec.order.by(field, direction === 'ASC' ? 'asc' : 'desc'),
+    { id: 'asc' },
+  ];
+  registerPlannedList(spec.field, {
+    model: spec.model,
+    where: spec.where as (filter: unknown, ctx: GatewayContext) => object,
+    orderBy: ordering as (field: string, direction: 'ASC' | 'DESC') => Record<string, unknown>[],
+    ...PAGE,
+    signedIn: spec.signedIn ?? false,
+  });
   const rows = (ctx: GatewayContext) => (ctx.prisma as unknown as Record<string, ListDelegate>)[delegateName(spec.model)]!;
   builder.queryField(spec.field, (t) =>
     t.prismaConnection({
@@ -67,7 +79,7 @@ export function tenantList<Filter, Order extends string>(spec: ListSpec<Filter, 
         return rows(ctx).findMany({
           ...query,
           where: await spec.where(filter, ctx),
-          orderBy: [spec.order.by(orderBy, direction === 'ASC' ? 'asc' : 'desc'), { id: 'asc' }],
+          orderBy: ordering(orderBy, direction),
         }) as never;
       },
       totalCount: async (_connection: unknown, args: Record<string, unknown>, ctx: GatewayContext) =>

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
+import { plannedRelation } from './plan/registry.ts';
 import { byColumn, tenantList } from './lists.ts';
 import type { Prisma } from '../db/prisma.ts';
-import { contains, dateRange, DateRangeInput, searchText } from './filters.ts';
+import { contains, dateRange, DateRangeInput, PAGE, searchText } from './filters.ts';
 import { requireTenantId, requireUserId, runMutation } from '../session/mutation.ts';
 import { ProjectRef } from './projects.ts';
 
@@ -34,12 +35,16 @@ export const UploadRef = builder.prismaNode('Upload', {
 });
 
 builder.prismaObjectField(ProjectRef, 'uploads', (t) =>
-  t.relatedConnection('uploads', {
-    cursor: 'id',
-    totalCount: true,
-    description: 'Files uploaded to this project, newest first.',
-    query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
-  }),
+  t.relatedConnection(
+    'uploads',
+    plannedRelation('Project', 'uploads', {
+      cursor: 'id',
+      totalCount: true,
+      ...PAGE,
+      description: 'Files uploaded to this project, newest first.',
+      query: { orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] },
+    }),
+  ),
 );
 
 const UploadOrderField = builder.enumType('UploadOrderField', { values: ['CREATED_AT', 'SIZE', 'ORIGINAL_NAME'] as const });

@@ -14,6 +14,7 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_LIMITS, type QueryLimits, useQuer
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { schema } from '../schema/index.ts';
+import { usePlannedReads } from '../schema/plan/use-planned-reads.ts';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { useErrorCodes } from './plugins/use-error-codes.ts';
 import { scopeOf, useObservation } from './plugins/use-observation.ts';
@@ -38,6 +39,11 @@ export interface GatewayOptions {
   trustProxy?: boolean;
   /** Extra plugins, such as tracing. */
   plugins?: Plugin[];
+  /**
+   * Answer query operations the read planner can compile with one SQL statement (default on);
+   * off, every operation runs field by field. Both give the same responses.
+   */
+  plannedReads?: boolean;
   /** Headers GraphiQL starts with, e.g. a demo token in embedded development. */
   graphiqlHeaders?: Record<string, string>;
 }
@@ -130,6 +136,7 @@ export function createGateway(options: GatewayOptions) {
       useObservation({ logger, metrics }),
       ...useQueryLimits(limits),
       useRequestTransaction(logger),
+      ...(options.plannedReads === false ? [] : [usePlannedReads(prisma, { onDeclined: (reason) => logger.debug({ reason }, 'read not planned') })]),
       useErrorCodes(),
       useMetricsEndpoint(metrics),
       useGraphiQLAssets(),

@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.ts';
+import type { BegunConnection, Database } from '../db/database.ts';
 import { countStatement } from '../observability/request-scope.ts';
 import { claimsStatement, type RequestClaims } from './claims.ts';
 import type { Prisma, PrismaClient } from '../db/prisma.ts';
@@ -31,6 +31,8 @@ const ROLLBACK = Symbol('rollback');
  */
 export class RequestTransaction {
   private client?: Promise<TransactionClient>;
+  /** The connection BEGIN was sent on, when the database opened it (a server). */
+  private connection?: BegunConnection;
   private settled?: Promise<void>;
   private decide?: (outcome: 'commit' | 'rollback') => void;
   private readOnly = false;
@@ -107,12 +109,25 @@ export class RequestTransaction {
       this.settled = settle(
         begin(claims).then((connection) => {
           countStatement();
+          this.connection = connection;
           return connection
             .lend(() => this.prisma.$transaction((tx) => hold(tx), limits))
             .finally(() => connection.release());
         }),
       );
     });
+  }
+
+  /**
+   * Runs one statement in the transaction and returns its rows: on a server directly on the
+   * transaction's connection as a prepared statement, otherwise through Prisma. For statements
+   * the gateway writes itself (planned reads); the claims apply as to every other statement.
+   */
+  async query<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    const tx = await this.get();
+    if (!this.connection) return tx.$queryRawUnsafe<Row[]>(sql, ...params);
+    countStatement();
+    return this.connection.query<Row>(sql, params, { prepare: true });
   }
 
   /** Runs fn in a savepoint: rolled back to it if fn throws, released otherwise. */

@@ -71,8 +71,8 @@ async function createServerDatabase(url: string, gatewayPoolSize: number): Promi
   const gatewayUrl = new URL(ownerUrl);
   gatewayUrl.username = 'authenticator';
   gatewayUrl.password = process.env.AUTHENTICATOR_PASSWORD ?? '';
-  const gateway = openPostgres(gatewayUrl.toString(), { max: gatewayPoolSize });
   const { statements, lastParams, listen } = statementLog();
+  const gateway = openPostgres(gatewayUrl.toString(), { max: gatewayPoolSize, onStatement: listen });
   const prisma = prismaForPool(gateway.pool, listen);
   return {
     kind: 'postgres',
