@@ -28,7 +28,10 @@ const ASYMMETRIC = ['ES256', 'RS256'];
  * KeySourceError, since the token may well be valid.
  */
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
-  const secret = options.hsSecret ? new TextEncoder().encode(options.hsSecret) : undefined;
+  // Imported once: given raw bytes, jose would import the key again for every token.
+  const secret = options.hsSecret
+    ? crypto.subtle.importKey('raw', new TextEncoder().encode(options.hsSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    : undefined;
   const jwks = options.jwksUrl ? createKeySet(options.jwksUrl, options.keySet) : undefined;
   if (!secret && !jwks) throw new Error('a token verifier needs SUPABASE_JWT_SECRET or a JWKS URL');
 
@@ -43,7 +46,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     try {
       let payload: JWTPayload;
       if (alg === 'HS256' && secret) {
-        ({ payload } = await jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify(token, await secret, { ...verifyOptions, algorithms: ['HS256'] }));
       } else if (ASYMMETRIC.includes(alg) && jwks) {
         ({ payload } = await jwtVerify(token, jwks, { ...verifyOptions, algorithms: ASYMMETRIC }));
       } else {
