@@ -13,6 +13,21 @@ import type { PrismaClient } from '../../db/prisma.ts';
 import { compileOperation } from './compile.ts';
 import { type ModelInfo, modelsOf, type RuntimeDataModel, Unplannable } from './sql.ts';
 
+/**
+ * The result as the database wrote it: yoga sends `stringify()`'s text as the body (see its
+ * result processor), so the JSON is neither parsed nor written again; `data` is parsed only if
+ * some plugin reads it.
+ */
+function jsonResult(json: string): ExecutionResult {
+  let data: Record<string, unknown> | undefined;
+  return {
+    get data() {
+      return (data ??= JSON.parse(json) as Record<string, unknown>);
+    },
+    stringify: () => `{"data":${json}}`,
+  } as ExecutionResult;
+}
+
 export interface PlannedReadsOptions {
   /** Called with the reason an operation was left to field-by-field execution (for logs and tests). */
   onDeclined?: (reason: string) => void;
@@ -60,7 +75,7 @@ export function usePlannedReads(prisma: PrismaClient, options: PlannedReadsOptio
     options.onPlanned?.(plan.sql);
     try {
       const [row] = await ctx.transaction.query<{ data: string }>(plan.sql, plan.params);
-      return { data: JSON.parse(row!.data) as Record<string, unknown> };
+      return jsonResult(row!.data);
     } catch (error) {
       // As a failing root field would: data is null (every root field is non-null or a lookup).
       const first = operation.selectionSet.selections.find((selection) => selection.kind === Kind.FIELD);
