@@ -1,11 +1,15 @@
 import { getDatamodel } from '../../generated/pothos-types.ts';
 
-/** The planner declines an operation; the gateway then executes it field by field. */
-export class Unplannable extends Error {
-  override name = 'Unplannable';
+/**
+ * The planner declines an operation; the gateway then executes it field by field. Not an Error:
+ * declining is routine, and capturing a stack trace each time would cost more than planning.
+ */
+export class Unplannable {
+  constructor(readonly reason: string) {}
 }
 
 export function decline(reason: string): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- a decision, not a failure
   throw new Unplannable(reason);
 }
 

@@ -69,7 +69,7 @@ export function usePlannedReads(prisma: PrismaClient, options: PlannedReadsOptio
       plan = await compileOperation(args.schema, modelsOfPrisma(), operation, fragments, variables.coerced, ctx);
     } catch (error) {
       if (!(error instanceof Unplannable)) throw error;
-      options.onDeclined?.(error.message);
+      options.onDeclined?.(error.reason);
       return execute(args);
     }
     options.onPlanned?.(plan.sql);
