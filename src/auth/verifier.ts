@@ -35,7 +35,11 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   const jwks = options.jwksUrl ? createKeySet(options.jwksUrl, options.keySet) : undefined;
   if (!secret && !jwks) throw new Error('a token verifier needs SUPABASE_JWT_SECRET or a JWKS URL');
 
+  const verified = new VerifiedTokens();
   return async (token) => {
+    const now = options.currentDate?.() ?? new Date();
+    const known = verified.get(token, now.getTime());
+    if (known) return known;
     const alg = algorithmOf(token);
     const verifyOptions = {
       issuer: options.issuer,
@@ -53,7 +57,9 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         const accepted = [...(secret ? ['HS256'] : []), ...(jwks ? ASYMMETRIC : [])].join(', ');
         throw new AuthError(`token algorithm ${alg} is not accepted here; accepted: ${accepted}`);
       }
-      return toClaims(payload);
+      const claims = toClaims(payload);
+      verified.set(token, claims, now.getTime());
+      return claims;
     } catch (error) {
       if (isKeySourceFailure(error)) {
         throw new KeySourceError('the signing keys could not be fetched; try again shortly', { cause: error });
@@ -61,6 +67,35 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       throw asAuthError(error);
     }
   };
+}
+
+/**
+ * Tokens verified in the last minute, by their full text (signature included), so a client
+ * sending the same token with every request is not checked again each time. An entry is used
+ * only inside its token's own validity (exp, nbf, without the clock tolerance) and for at most a
+ * minute, so a signing key withdrawn from the JWKS stops being honoured within that minute.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { claims: RequestClaims; from: number; until: number }>();
+  private static readonly MAX = 10_000;
+  private static readonly TTL_MS = 60_000;
+
+  get(token: string, now: number): RequestClaims | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (now < entry.from || now >= entry.until) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return entry.claims;
+  }
+
+  set(token: string, claims: RequestClaims, now: number): void {
+    const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Infinity;
+    const nbf = typeof claims.nbf === 'number' ? claims.nbf * 1000 : -Infinity;
+    if (this.entries.size >= VerifiedTokens.MAX) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { claims, from: Math.max(nbf, now), until: Math.min(exp, now + VerifiedTokens.TTL_MS) });
+  }
 }
 
 function algorithmOf(token: string): string {
