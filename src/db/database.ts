@@ -33,6 +33,11 @@ export interface BegunConnection {
   query<Row = Record<string, unknown>>(text: string, params: readonly unknown[], options?: { prepare?: boolean }): Promise<Row[]>;
   /** Runs fn so that the first connection its code asks the pool for is this one, without a second BEGIN. */
   lend<T>(fn: () => T): T;
+  /**
+   * Ends the transaction (COMMIT or ROLLBACK) and gives the connection back to the pool, when
+   * it was never lent; a connection that fails to end is discarded.
+   */
+  end(outcome: 'commit' | 'rollback'): Promise<void>;
   /** Gives the connection back if it was never lent (or its user failed before taking it). */
   release(error?: Error): void;
 }

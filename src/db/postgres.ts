@@ -112,6 +112,19 @@ async function begin(pool: pg.Pool, opening: string, prepared: PreparedNames | u
       const result = await withStatementSpan(text, () => client.query({ text, values: params as unknown[], name }));
       return result.rows as Row[];
     },
+    async end(outcome) {
+      if (released || !loan.client) throw new Error('the connection was lent or released; its borrower ends the transaction');
+      released = true;
+      loan.client = undefined;
+      onStatement?.(outcome, '[]');
+      try {
+        await withStatementSpan(outcome, () => client.query(outcome));
+      } catch (error) {
+        client.release(error as Error);
+        throw error;
+      }
+      client.release();
+    },
     lend: (fn) => loans.run(loan, fn),
     release(error) {
       released = true;

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { BegunConnection, Database } from '../db/database.ts';
 import { countStatement } from '../observability/request-scope.ts';
 import { claimsStatement, type RequestClaims } from './claims.ts';
@@ -31,8 +32,10 @@ const ROLLBACK = Symbol('rollback');
  */
 export class RequestTransaction {
   private client?: Promise<TransactionClient>;
-  /** The connection BEGIN was sent on, when the database opened it (a server). */
-  private connection?: BegunConnection;
+  /** The connection BEGIN was sent on, when the database opens it (a server); Prisma joins it on first use. */
+  private connection?: Promise<BegunConnection>;
+  /** Where the transaction began (its trace span, its request), for ending it in the same place. */
+  private beganIn?: AsyncResource;
   private settled?: Promise<void>;
   private decide?: (outcome: 'commit' | 'rollback') => void;
   private readOnly = false;
@@ -49,12 +52,12 @@ export class RequestTransaction {
   ) {}
 
   get isOpen(): boolean {
-    return this.client !== undefined;
+    return this.client !== undefined || this.connection !== undefined;
   }
 
   /** Must be called before the first statement; queries and subscriptions never write. */
   setReadOnly(readOnly: boolean): void {
-    if (this.client) throw new Error('setReadOnly must be called before the transaction opens');
+    if (this.isOpen) throw new Error('setReadOnly must be called before the transaction opens');
     this.readOnly = readOnly;
   }
 
@@ -72,18 +75,33 @@ export class RequestTransaction {
     return this.client;
   }
 
+  /** The opening statement: the caller's claims, read-only or not, the timeouts. */
+  private claimsStatement(): string {
+    return claimsStatement(this.claims, {
+      readOnly: this.readOnly,
+      statementTimeoutMs: this.options.statementTimeoutMs,
+      // The server frees the connection if the gateway stops using it for as long as a request may take.
+      idleTimeoutMs: this.options.timeoutMs ?? 30_000,
+    });
+  }
+
+  /** BEGIN and the claims in one round trip, on a server; Prisma is not involved until it is asked for. */
+  private begun(begin: NonNullable<RequestTransactionOptions['begin']>): Promise<BegunConnection> {
+    this.beganIn ??= new AsyncResource('RequestTransaction');
+    this.connection ??= Promise.resolve()
+      .then(() => begin(this.claimsStatement()))
+      .then((connection) => {
+        countStatement();
+        return connection;
+      });
+    return this.connection;
+  }
+
   private open(): Promise<TransactionClient> {
     const decided = new Promise<'commit' | 'rollback'>((resolve) => (this.decide = resolve));
     const limits = { timeout: this.options.timeoutMs ?? 30_000, maxWait: this.options.maxWaitMs ?? 10_000 };
     const begin = this.options.begin;
     return new Promise<TransactionClient>((resolveClient, rejectClient) => {
-      // Inside the executor: claims that cannot be applied reject the client, as any opening failure does.
-      const claims = claimsStatement(this.claims, {
-        readOnly: this.readOnly,
-        statementTimeoutMs: this.options.statementTimeoutMs,
-        // The server frees the connection if the gateway stops using it for as long as a request may take.
-        idleTimeoutMs: this.options.timeoutMs ?? 30_000,
-      });
       let opened = false;
       const hold = async (tx: TransactionClient, first?: () => Promise<unknown>) => {
         await first?.();
@@ -102,18 +120,20 @@ export class RequestTransaction {
           },
         );
       if (!begin) {
-        this.settled = settle(this.prisma.$transaction((tx) => hold(tx, () => tx.$queryRawUnsafe(claims)), limits));
+        // Inside the executor: claims that cannot be applied reject the client, as any opening failure does.
+        this.settled = settle(
+          Promise.resolve().then(() => {
+            const claims = this.claimsStatement();
+            return this.prisma.$transaction((tx) => hold(tx, () => tx.$queryRawUnsafe(claims)), limits);
+          }),
+        );
         return;
       }
-      // BEGIN and the claims in one round trip; Prisma's transaction then runs on that connection.
+      // Prisma's transaction runs on the connection already begun with the claims.
       this.settled = settle(
-        begin(claims).then((connection) => {
-          countStatement();
-          this.connection = connection;
-          return connection
-            .lend(() => this.prisma.$transaction((tx) => hold(tx), limits))
-            .finally(() => connection.release());
-        }),
+        this.begun(begin).then((connection) =>
+          connection.lend(() => this.prisma.$transaction((tx) => hold(tx), limits)).finally(() => connection.release()),
+        ),
       );
     });
   }
@@ -124,10 +144,11 @@ export class RequestTransaction {
    * the gateway writes itself (planned reads); the claims apply as to every other statement.
    */
   async query<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    const tx = await this.get();
-    if (!this.connection) return tx.$queryRawUnsafe<Row[]>(sql, ...params);
+    const begin = this.options.begin;
+    if (!begin) return (await this.get()).$queryRawUnsafe<Row[]>(sql, ...params);
+    const connection = await this.begun(begin);
     countStatement();
-    return this.connection.query<Row>(sql, params, { prepare: true });
+    return connection.query<Row>(sql, params, { prepare: true });
   }
 
   /** Runs fn in a savepoint: rolled back to it if fn throws, released otherwise. */
@@ -157,8 +178,23 @@ export class RequestTransaction {
 
   /** Commits (or rolls back) and waits for it; a no-op when the transaction never opened. */
   async finish(outcome: 'commit' | 'rollback'): Promise<void> {
-    if (!this.client) return;
-    this.decide?.(this.failed ? 'rollback' : outcome);
-    await this.settled;
+    if (this.client) {
+      this.decide?.(this.failed ? 'rollback' : outcome);
+      await this.settled;
+      return;
+    }
+    if (!this.connection) return;
+    // Only the gateway's own statements ran: it ends the transaction itself, without Prisma.
+    let connection: BegunConnection;
+    try {
+      connection = await this.connection;
+    } catch {
+      return; // BEGIN failed: there is nothing to end, and the statement that needed it has said why.
+    }
+    const end = this.failed ? 'rollback' : outcome;
+    await this.beganIn!.runInAsyncScope(() => {
+      countStatement();
+      return connection.end(end);
+    });
   }
 }

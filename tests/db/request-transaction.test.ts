@@ -45,6 +45,25 @@ describe.each(OPENINGS)('RequestTransaction ($name)', ({ name: opening, begin })
     expect(await projectCount(`committed (${opening})`)).toBe(1);
   });
 
+  it('runs its own statements as the caller without Prisma, and ends the transaction itself', async () => {
+    const { pool } = db.gateway as unknown as { pool?: { idleCount: number; totalCount: number } };
+    for (const outcome of ['commit', 'rollback'] as const) {
+      const transaction = open();
+      const [who] = await transaction.query<{ uid: string; role: string }>('select auth.uid()::text as uid, current_user::text as role', []);
+      expect(who).toEqual({ uid: world.a.member.id, role: 'authenticated' });
+      const name = `own statement, ${outcome} (${opening})`;
+      await transaction.query('insert into public.projects (tenant_id, user_id, name) values ($1, $2, $3)', [world.a.id, world.a.member.id, name]);
+      await transaction.finish(outcome);
+      expect(await projectCount(name)).toBe(outcome === 'commit' ? 1 : 0);
+    }
+    // Given back healthy: the next transaction reuses an idle connection as the caller it names.
+    if (pool) expect(pool.idleCount).toBeGreaterThan(0);
+    const transaction = open([world.b.owner, world.b.id]);
+    const [who] = await transaction.query<{ uid: string }>('select auth.uid()::text as uid', []);
+    await transaction.finish('commit');
+    expect(who!.uid).toBe(world.b.owner.id);
+  });
+
   it('rolls back everything at finish("rollback")', async () => {
     const transaction = open();
     const tx = await transaction.get();
