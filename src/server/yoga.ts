@@ -133,10 +133,11 @@ export function createGateway(options: GatewayOptions) {
       },
     },
     plugins: [
+      // First, so that the plugins after it (the request's scope, tracing) wrap the planned execution too.
+      ...(options.plannedReads === false ? [] : [usePlannedReads(prisma, { onDeclined: (reason) => logger.debug({ reason }, 'read not planned') })]),
       useObservation({ logger, metrics }),
       ...useQueryLimits(limits),
       useRequestTransaction(logger),
-      ...(options.plannedReads === false ? [] : [usePlannedReads(prisma, { onDeclined: (reason) => logger.debug({ reason }, 'read not planned') })]),
       useErrorCodes(),
       useMetricsEndpoint(metrics),
       useGraphiQLAssets(),

@@ -59,6 +59,10 @@ describe('request logs', () => {
     });
     expect(requests[0]!.statements as number).toBeGreaterThan(0);
     expect(typeof requests[0]!.durationMs).toBe('number');
+    // A planned read counts its statements too: the opening, the one statement, COMMIT.
+    await api.graphql('query Planned { projects { totalCount } }', { token });
+    const planned = lines().find((line) => line.msg === 'request' && line.operation === 'Planned');
+    expect(planned).toMatchObject({ status: 200, outcome: 'ok', statements: 3 });
     expect(requests[1]!.reqId).toBe(made.headers.get('x-request-id'));
   });
 
