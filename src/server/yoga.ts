@@ -8,7 +8,7 @@ import { createContext, type GatewayContext } from '../session/context.ts';
 import type { Database } from '../db/database.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { RequestTransactionOptions } from '../session/request-transaction.ts';
-import { DomainError, isDatabaseUnavailable, isErrorCode } from '../errors.ts';
+import { DomainError, isDatabaseUnavailable, isErrorCode, toDomainError } from '../errors.ts';
 import type { Admission } from '../limits/admission.ts';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_LIMITS, type QueryLimits, useQueryLimits } from '../limits/query-limits.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
@@ -108,9 +108,9 @@ export function createGateway(options: GatewayOptions) {
     maskedErrors: {
       maskError(error, message, isDev) {
         const original = isGraphQLError(error) ? error.originalError : error;
-        if (original instanceof DomainError) {
-          return createGraphQLError(original.message, { extensions: { code: original.code } });
-        }
+        // Domain errors, and database refusals that have a code of their own (a statement timeout is TIMEOUT).
+        const domain = original instanceof DomainError ? original : toDomainError(original);
+        if (domain) return createGraphQLError(domain.message, { extensions: { code: domain.code } });
         // Refusals made as GraphQL errors (authentication, limits) already say what they are.
         if (isGraphQLError(error) && !original && isErrorCode(error.extensions?.code)) return error;
         // Pothos refuses a malformed or wrong-type global id with this; the message names both.

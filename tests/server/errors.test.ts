@@ -113,4 +113,17 @@ describe('the statement timeout', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(toDomainError(error)?.code).toBe('TIMEOUT');
   });
+
+  it.runIf(serverUrl !== undefined)('answers TIMEOUT to a query that waits too long, planned or field by field', async () => {
+    const token = await tokenFor(world.a.member, world.a.id);
+    const gateways = [createTestGateway(db, { timeouts: { statementTimeoutMs: 200 } }), createTestGateway(db, { timeouts: { statementTimeoutMs: 200 }, plannedReads: false })];
+    // The owner holds a lock the query must wait for, longer than the statement timeout.
+    await db.owner.transaction(async (tx) => {
+      await tx.query('lock table public.projects in access exclusive mode');
+      for (const gateway of gateways) {
+        const response = await gateway.graphql('{ projects { totalCount } }', { token });
+        expect(response.body.errors?.[0]?.extensions?.code).toBe('TIMEOUT');
+      }
+    });
+  });
 });
