@@ -171,6 +171,18 @@ describe('planned reads answer exactly as field-by-field execution', () => {
     }
   });
 
+  it('edge arguments: pages above the maximum, explicit nulls, empty nested pages, variables of the wrong type', async () => {
+    for (const [query, variables] of [
+      [`{ projects(first: 500) { totalCount edges { node { id } } } }`, {}],
+      [`query($f: Int) { projects(first: $f) { pageInfo { hasNextPage } edges { node { analyses(first: 0) { totalCount pageInfo { hasNextPage startCursor endCursor } edges { node { id } } } } } } }`, { f: null }],
+      [`query($f: Int) { projects(first: $f) { totalCount } }`, { f: 'three' }],
+      [`{ projects(first: -1) { totalCount } }`, {}],
+      [`{ a: projects(first: 1) { totalCount } b: projects(first: 2, direction: ASC) { edges { node { name } } } }`, {}],
+    ] as const) {
+      await both(world.a.owner, world.a.id, query, variables);
+    }
+  });
+
   it('node and nodes: every type, foreign and missing ids are null', async () => {
     const nodesQuery = `query($ids: [ID!]!, $one: ID!) {
       nodes(ids: $ids) { __typename id ... on Project { name owner { name } } ... on Analysis { status project { name } } ... on User { email } }
