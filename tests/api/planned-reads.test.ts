@@ -183,6 +183,20 @@ describe('planned reads answer exactly as field-by-field execution', () => {
     }
   });
 
+  it('text search as Prisma runs it: trimmed by its schema, case-insensitive, % and _ as patterns', async () => {
+    for (const search of ['PROJECT 1', '  about  ', 'a%1', 'a_p', '\\', 'ünï', 'nothing like it']) {
+      for (const query of [
+        `query($s: String!) { projects(filter: { search: $s, status: [ACTIVE] }) { totalCount edges { node { name description } } } }`,
+        `query($s: String!) { analyses(filter: { search: $s }, first: 5) { totalCount edges { node { input } } } }`,
+        `query($s: String!) { projects(filter: { search: $s }) { totalCount } }`,
+      ]) {
+        const result = await both(world.a.owner, world.a.id, query, { s: search });
+        expect(result.planned).toBe(true);
+        expect(result.body.errors).toBeUndefined();
+      }
+    }
+  });
+
   it('node and nodes: every type, foreign and missing ids are null', async () => {
     const nodesQuery = `query($ids: [ID!]!, $one: ID!) {
       nodes(ids: $ids) { __typename id ... on Project { name owner { name } } ... on Analysis { status project { name } } ... on User { email } }
@@ -212,7 +226,7 @@ describe('planned reads answer exactly as field-by-field execution', () => {
   it('what the planner does not answer runs field by field, with the same result', async () => {
     for (const query of [
       `{ viewer { user { id } } projects { totalCount } }`,
-      `{ projects(filter: { search: "project" }) { totalCount } }`,
+      `{ projects(filter: { search: "   " }) { totalCount } }`,
       `{ analyses(orderBy: CONFIDENCE) { edges { node { id confidence } } } }`,
       `{ projects(last: 2) { edges { node { id } } } }`,
       `{ nodes(ids: ["not-an-id"]) { id } }`,

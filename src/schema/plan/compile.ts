@@ -92,10 +92,10 @@ async function rootField(c: Compilation, query: GraphQLObjectType, nodes: FieldN
   if (list.signedIn && !(c.ctx.claims.role === 'authenticated' && typeof c.ctx.claims.sub === 'string')) decline('signed out');
   const model = c.models.get(list.model) ?? decline(`no model ${list.model}`);
   const connection = getNamedType(field.type) as GraphQLObjectType;
-  if (args.filter != null) plannableFilter(field.args.find((arg) => arg.name === 'filter')!.type, args.filter);
+  const filter = args.filter == null ? null : await plannableFilter(field.args.find((arg) => arg.name === 'filter')!.type, args.filter);
   let where: object;
   try {
-    where = await list.where(args.filter ?? null, c.ctx);
+    where = await list.where(filter, c.ctx);
   } catch {
     // The filter or the caller is refused: the resolver says so in its own words.
     return decline('where refused');
@@ -109,21 +109,38 @@ async function rootField(c: Compilation, query: GraphQLObjectType, nodes: FieldN
   });
 }
 
+interface StandardSchema {
+  '~standard': { validate(value: unknown): StandardResult | Promise<StandardResult> };
+}
+type StandardResult = { value: unknown; issues?: undefined } | { issues: readonly unknown[] };
+
 /**
- * Filters whose fields are enums, booleans and date ranges only: global ids, free text and
- * validated inputs are mapped or checked by Pothos' argument plugins, which the planner does
- * not repeat, so a filter using one declines.
+ * The filter as the resolver receives it, for filters whose fields are enums, booleans, date
+ * ranges and validated text: text goes through its field's schema (zod, through the validation
+ * plugin) exactly as Pothos would run it, and a value it refuses declines, so the resolver
+ * reports the refusal in its own words. Global ids are mapped by Pothos' argument plugins,
+ * which the planner does not repeat, so a filter using one declines too.
  */
-function plannableFilter(type: GraphQLInputType, value: unknown): void {
+async function plannableFilter(type: GraphQLInputType, value: unknown): Promise<Record<string, unknown>> {
   const input = getNamedType(type);
-  if (!isInputObjectType(input)) return decline('filter type');
-  for (const [name, fieldValue] of Object.entries(value as object)) {
-    if (fieldValue == null) continue;
-    const fieldType = getNamedType(input.getFields()[name]?.type);
-    if (isEnumType(fieldType) || fieldType?.name === 'Boolean') continue;
-    if (isInputObjectType(fieldType) && fieldType.name === 'DateRange') continue;
-    decline(`filter field ${name}`);
+  if (!isInputObjectType(input) || (input.extensions as Extensions & { pothosOptions?: { validate?: unknown } }).pothosOptions?.validate) {
+    return decline('filter type');
   }
+  const filter: Record<string, unknown> = {};
+  for (const [name, fieldValue] of Object.entries(value as object)) {
+    filter[name] = fieldValue;
+    if (fieldValue == null) continue;
+    const field = input.getFields()[name];
+    const fieldType = getNamedType(field?.type);
+    const validate = (field?.extensions as { pothosOptions?: { validate?: StandardSchema } } | undefined)?.pothosOptions?.validate;
+    if ((isEnumType(fieldType) || fieldType?.name === 'Boolean') && !validate) continue;
+    if (isInputObjectType(fieldType) && fieldType.name === 'DateRange' && !validate) continue;
+    if (fieldType?.name !== 'String' || typeof validate?.['~standard']?.validate !== 'function') return decline(`filter field ${name}`);
+    const result = await validate['~standard'].validate(fieldValue);
+    if (result.issues) return decline(`filter field ${name} is invalid`);
+    filter[name] = result.value;
+  }
+  return filter;
 }
 
 /** `node(id:)`: the row of the id's type, or null when it does not exist or is not the caller's to see. */
@@ -272,8 +289,8 @@ function connectionSql(c: Compilation, type: GraphQLObjectType, nodes: FieldNode
   const from = table(source.model);
 
   const inner = new Row(source.model, alias(c));
-  const conditions = source.where(inner);
-  if (after != null) conditions.push(afterCondition(c, source, order, inner, cursorId(after)));
+  // A malformed cursor declines whether or not the page is read, as the resolver refuses it either way.
+  const afterId = after == null ? undefined : cursorId(after);
   const page = new Row(source.model, alias(c));
   const orderOf = (row: Row) => order.map(({ field, desc }) => `${row.column(field)}${desc ? ' desc' : ''}`).join(', ');
   const cursor = base64('GPC:S:', page.column('id'));
@@ -310,6 +327,9 @@ function connectionSql(c: Compilation, type: GraphQLObjectType, nodes: FieldNode
   const object = buildObject(entries);
   // Every field reading the page is an aggregate, so the select yields one row; without them, no page is read.
   if (!readsPage) return `(select ${object})`;
+  // Built only when the page is read: a parameter the statement never uses would have no type.
+  const conditions = source.where(inner);
+  if (afterId !== undefined) conditions.push(afterCondition(c, source, order, inner, afterId));
   // The page's columns are known only once every field above has read what it needs.
   const columns = [...new Set([...page.used, 'id'])].map((column) => `${inner.alias}.${ident(column)}`).join(', ');
   const pageSql =

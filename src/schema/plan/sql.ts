@@ -138,6 +138,9 @@ const RANGE = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 function fieldConditions(field: DatamodelField, column: string, value: unknown, params: Params): string[] {
   if (value === null) return [`${column} is null`];
   if (typeof value !== 'object' || value instanceof Date) return [`${column} = ${scalar(field, value, params)}`];
+  const operators = Object.keys(value).filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+  // Prisma's mode changes every comparison beside it; only `contains` is translated with it.
+  if (operators.includes('mode') && operators.some((key) => key !== 'mode' && key !== 'contains')) decline('mode with other operators');
   const conditions: string[] = [];
   for (const [operator, operand] of Object.entries(value)) {
     if (operand === undefined) continue;
@@ -145,8 +148,16 @@ function fieldConditions(field: DatamodelField, column: string, value: unknown, 
     else if (operator === 'in') {
       const values = operand as unknown[];
       conditions.push(values.length ? `${column} in (${values.map((item) => scalar(field, item, params)).join(', ')})` : 'false');
-    } else if (operator in RANGE) conditions.push(`${column} ${RANGE[operator as keyof typeof RANGE]} ${scalar(field, operand, params)}`);
-    else decline(`filter operator ${operator}`);
+    } else if (operator in RANGE) {
+      conditions.push(`${column} ${RANGE[operator as keyof typeof RANGE]} ${scalar(field, operand, params)}`);
+    } else if (operator === 'contains' && field.type === 'String' && typeof operand === 'string') {
+      // As Prisma writes it: the text between two wildcards, not escaped, so % and _ in it match as
+      // patterns there too; `mode: 'insensitive'` makes it ILIKE.
+      const like = (value as { mode?: string }).mode === 'insensitive' ? 'ilike' : 'like';
+      conditions.push(`${column} ${like} ('%' || ${params.add(operand)} || '%')`);
+    } else if (operator !== 'mode' || (operand !== 'insensitive' && operand !== 'default')) {
+      decline(`filter operator ${operator}`);
+    }
   }
   return conditions;
 }
