@@ -82,6 +82,9 @@ async function rootField(c: Compilation, query: GraphQLObjectType, nodes: FieldN
   const name = nodes[0]!.name.value;
   if (name === '__typename') return nameLiteral(query.name);
   const field = query.getFields()[name] ?? decline(`no field ${name}`);
+  const scopes = ext(field).pothosOptions?.authScopes;
+  // The only scope the planner judges itself is a list's signedIn (below); any other is scope-auth's.
+  if (scopes !== undefined && !(isOnlySignedIn(scopes) && plannedList(name)?.signedIn)) decline(`${name} has auth scopes`);
   const args = getArgumentValues(field, nodes[0]!, c.variables);
   if (name === 'node') return nodeLookup(c, args.id, nodes);
   if (name === 'nodes') {
@@ -108,6 +111,9 @@ async function rootField(c: Compilation, query: GraphQLObjectType, nodes: FieldN
     maxSize: list.maxSize,
   });
 }
+
+const isOnlySignedIn = (scopes: unknown) =>
+  typeof scopes === 'object' && scopes !== null && Object.keys(scopes).length === 1 && (scopes as { signedIn?: unknown }).signedIn === true;
 
 interface StandardSchema {
   '~standard': { validate(value: unknown): StandardResult | Promise<StandardResult> };
