@@ -6,6 +6,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import type { GatewayContext } from '../session/context.ts';
+import { isSignedIn } from '../session/claims.ts';
 import { DomainError } from '../errors.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
@@ -43,7 +44,7 @@ export const builder = new SchemaBuilder<{
   // Friendly refusals only: row-level security decides what is visible and writable.
   scopeAuth: {
     authScopes: (ctx) => ({
-      signedIn: ctx.claims.role === 'authenticated' && typeof ctx.claims.sub === 'string',
+      signedIn: isSignedIn(ctx.claims),
       // The billing backend and the worker: statuses, results and credits are theirs to write.
       serviceRole: ctx.claims.role === 'service_role',
       tenantRole: async (min) => rank((await ctx.loaders.caller()).role) >= rank(min),

@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { isSignedIn } from '../session/claims.ts';
 import { TenantRoleEnum } from './tenants.ts';
 
 interface Viewer {
@@ -73,7 +74,6 @@ builder.queryField('viewer', (t) =>
     type: ViewerRef,
     nullable: true,
     description: 'The caller; null for anonymous requests.',
-    resolve: (_root, _args, { claims }) =>
-      claims.role === 'authenticated' && typeof claims.sub === 'string' ? { userId: claims.sub } : null,
+    resolve: (_root, _args, { claims }) => (isSignedIn(claims) ? { userId: claims.sub } : null),
   }),
 );

@@ -13,6 +13,10 @@ export interface RequestClaims {
   [claim: string]: unknown;
 }
 
+/** A signed-in user: the `authenticated` role with a user id (not anon, not service_role). */
+export const isSignedIn = (claims: RequestClaims): claims is RequestClaims & { sub: string } =>
+  claims.role === 'authenticated' && typeof claims.sub === 'string';
+
 /** Who is calling, as authentication established it; the session runs as these claims. */
 export interface Caller {
   claims: RequestClaims;

@@ -2,6 +2,7 @@ import type { GatewayContext } from './context.ts';
 import { guardTransactionClient } from './request-client.ts';
 import type { TransactionClient } from './request-transaction.ts';
 import { DomainError, toDomainError } from '../errors.ts';
+import { isSignedIn } from './claims.ts';
 
 /**
  * Runs a mutation's writes in a savepoint of the request transaction: on any failure they
@@ -28,9 +29,7 @@ export function requireChanges<Data extends object>(data: Data): Data {
 
 /** The signed-in caller's user id, or UNAUTHENTICATED. */
 export function requireUserId(ctx: GatewayContext): string {
-  if (ctx.claims.role !== 'authenticated' || typeof ctx.claims.sub !== 'string') {
-    throw new DomainError('UNAUTHENTICATED', 'sign in to do this');
-  }
+  if (!isSignedIn(ctx.claims)) throw new DomainError('UNAUTHENTICATED', 'sign in to do this');
   return ctx.claims.sub;
 }
 

@@ -10,6 +10,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { isSignedIn } from '../../session/claims.ts';
 import type { GatewayContext } from '../../session/context.ts';
 import { alias, buildObject, type Compilation, ext, type Fields, prismaModel, rootFields, subfields, table } from './compilation.ts';
 import { connectionSql } from './connection.ts';
@@ -63,7 +64,7 @@ async function rootField(c: Compilation, query: GraphQLObjectType, nodes: FieldN
     return `json_build_array(${ids.map((id) => nodeLookup(c, id, nodes)).join(', ')})`;
   }
   const list = plannedList(name) ?? decline(`${name} is not planned`);
-  if (list.signedIn && !(c.ctx.claims.role === 'authenticated' && typeof c.ctx.claims.sub === 'string')) decline('signed out');
+  if (list.signedIn && !isSignedIn(c.ctx.claims)) decline('signed out');
   const model = c.models.get(list.model) ?? decline(`no model ${list.model}`);
   const connection = getNamedType(field.type) as GraphQLObjectType;
   const filter = args.filter == null ? null : await plannableFilter(field.args.find((arg) => arg.name === 'filter')!.type, args.filter);
