@@ -31,8 +31,6 @@ function jsonResult(json: string): ExecutionResult {
 export interface PlannedReadsOptions {
   /** Called with the reason an operation was left to field-by-field execution (for logs and tests). */
   onDeclined?: (reason: string) => void;
-  /** Called with each statement the planner runs (for tests). */
-  onPlanned?: (sql: string) => void;
 }
 
 /**
@@ -72,7 +70,6 @@ export function usePlannedReads(prisma: PrismaClient, options: PlannedReadsOptio
       options.onDeclined?.(error.reason);
       return execute(args);
     }
-    options.onPlanned?.(plan.sql);
     try {
       const [row] = await ctx.transaction.query<{ data: string }>(plan.sql, plan.params);
       return jsonResult(row!.data);
