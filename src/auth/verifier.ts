@@ -45,7 +45,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       issuer: options.issuer,
       audience: options.audience,
       clockTolerance: options.clockToleranceSeconds ?? 5,
-      currentDate: options.currentDate?.(),
+      currentDate: options.currentDate ? now : undefined,
     };
     try {
       let payload: JWTPayload;
