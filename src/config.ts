@@ -18,6 +18,7 @@ export interface Config {
   preparedStatements: boolean;
   /** Answer plannable query operations with one SQL statement (src/schema/plan). */
   plannedReads: boolean;
+  plannedWrites: boolean;
   loadDemoData: boolean;
   auth: AuthConfig;
   limits: LimitsConfig;
@@ -185,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
     preparedStatements: flag(env, 'DB_PREPARED_STATEMENTS', true),
     plannedReads: flag(env, 'PLANNED_READS', true),
+    plannedWrites: flag(env, 'PLANNED_WRITES', true),
     // Demo rows belong in a sandbox, never silently in someone's real database.
     loadDemoData: flag(env, 'LOAD_DEMO_DATA', databaseUrl === undefined),
     auth: loadAuthConfig(env, production),

@@ -51,6 +51,7 @@ async function main(config: Config, logger: Logger) {
     metrics: observability.metrics ? createMetrics({ pool: database.pool }) : undefined,
     trustProxy: limits.trustProxy,
     plannedReads: config.plannedReads,
+    plannedWrites: config.plannedWrites,
     plugins: tracing ? [tracing.plugin] : [],
     graphiqlHeaders,
   });

@@ -20,6 +20,12 @@ export interface Database extends Queryable {
    * this one, already begun. Absent where round trips cost nothing (PGlite, in process).
    */
   begin?(opening: string): Promise<BegunConnection>;
+  /**
+   * A whole transaction in one round trip: BEGIN, `opening`, `statement` and COMMIT as one
+   * script (so neither takes parameters), returning the rows of `statement`. On failure the
+   * transaction is rolled back and the error thrown. Absent where round trips cost nothing.
+   */
+  once?<Row = Record<string, unknown>>(opening: string, statement: string): Promise<Row[]>;
   close(): Promise<void>;
 }
 

@@ -185,6 +185,24 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
       }
     },
     begin: (opening) => begin(pool, opening, prepared, options.onStatement),
+    async once<Row>(opening: string, statement: string) {
+      const client = await pool.connect();
+      options.onStatement?.(statement, '[]');
+      const script = `begin; ${opening}; ${statement}; commit`;
+      let results: pg.QueryResult[];
+      try {
+        results = (await withStatementSpan(script, () => client.query(script))) as unknown as pg.QueryResult[];
+      } catch (error) {
+        // The script stopped at the failing statement, inside its transaction: end it here.
+        await client.query('rollback').then(
+          () => client.release(),
+          (rollbackError: Error) => client.release(rollbackError),
+        );
+        throw error;
+      }
+      client.release();
+      return results[2]!.rows as Row[];
+    },
     close: () => pool.end(),
   };
 }

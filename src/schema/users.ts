@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { builder } from './builder.ts';
 import { requireChanges, requireUserId, runMutation } from '../session/mutation.ts';
+import { plannedUpdate } from './plan/registry.ts';
 
 export const UserRoleEnum = builder.enumType('UserRole', { values: ['USER', 'ADMIN', 'MODERATOR', 'DEVELOPER'] as const });
 
@@ -29,15 +30,22 @@ const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
   }),
 });
 
+const profileUpdate = plannedUpdate('updateProfile', {
+  model: 'User',
+  write: ({ input }: { input: { name?: string | null; avatarUrl?: string | null } }, ctx) => ({
+    id: requireUserId(ctx),
+    data: requireChanges({ name: input.name ?? undefined, avatarUrl: input.avatarUrl ?? undefined }),
+  }),
+});
+
 builder.mutationField('updateProfile', (t) =>
   t.prismaField({
     type: 'User',
     description: 'Changes your own name and avatar.',
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     errors: { dataField: { name: 'user' } },
-    resolve: (query, _root, { input }, ctx) => {
-      const id = requireUserId(ctx);
-      const data = requireChanges({ name: input.name ?? undefined, avatarUrl: input.avatarUrl ?? undefined });
+    resolve: (query, _root, args, ctx) => {
+      const { id, data } = profileUpdate.write(args, ctx);
       return runMutation(ctx, (tx) => tx.user.update({ ...query, where: { id }, data }));
     },
   }),

@@ -14,7 +14,7 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_QUERY_LIMITS, type QueryLimits, useQuer
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { schema } from '../schema/index.ts';
-import { usePlannedReads } from '../schema/plan/use-planned-reads.ts';
+import { usePlannedOperations } from '../schema/plan/use-planned-operations.ts';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { useErrorCodes } from './plugins/use-error-codes.ts';
 import { scopeOf, useObservation } from './plugins/use-observation.ts';
@@ -44,6 +44,11 @@ export interface GatewayOptions {
    * off, every operation runs field by field. Both give the same responses.
    */
   plannedReads?: boolean;
+  /**
+   * Answer an operation of one registered update mutation with one UPDATE … RETURNING statement
+   * (default on); off, it runs field by field. Both give the same responses.
+   */
+  plannedWrites?: boolean;
   /** Headers GraphiQL starts with, e.g. a demo token in embedded development. */
   graphiqlHeaders?: Record<string, string>;
 }
@@ -102,7 +107,7 @@ export function createGateway(options: GatewayOptions) {
         scope.tenantId = typeof tenant === 'string' ? tenant : undefined;
       }
       await admission?.(caller, clientAddress(request, req, options.trustProxy ?? false));
-      return createContext(prisma, caller, { ...options.timeouts, begin: db.begin, scope });
+      return createContext(prisma, caller, { ...options.timeouts, begin: db.begin, once: db.once, scope });
     },
     // Domain errors reach the client with their code; anything else is an opaque INTERNAL.
     maskedErrors: {
@@ -134,7 +139,11 @@ export function createGateway(options: GatewayOptions) {
     },
     plugins: [
       // First, so that the plugins after it (the request's scope, tracing) wrap the planned execution too.
-      ...(options.plannedReads === false ? [] : [usePlannedReads(prisma, { onDeclined: (reason) => logger.debug({ reason }, 'read not planned') })]),
+      usePlannedOperations(prisma, {
+        reads: options.plannedReads,
+        writes: options.plannedWrites,
+        onDeclined: (reason) => logger.debug({ reason }, 'operation not planned'),
+      }),
       useObservation({ logger, metrics }),
       ...useQueryLimits(limits),
       useRequestTransaction(logger),

@@ -18,6 +18,8 @@ export interface RequestTransactionOptions {
    * already applied. Without it, Prisma begins and the claims follow as the first statement.
    */
   begin?: Database['begin'];
+  /** The database's one-round-trip transaction (Database.once), for an operation of one statement. */
+  once?: Database['once'];
 }
 
 // Thrown inside Prisma's transaction callback to make it roll back, then swallowed.
@@ -44,6 +46,8 @@ export class RequestTransaction {
   private soleMutation = false;
   /** A write outside any savepoint failed, so the transaction can only roll back. */
   private failed = false;
+  /** The operation's one statement ran as a transaction of its own (only()); nothing more may run. */
+  private over = false;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -71,6 +75,7 @@ export class RequestTransaction {
   }
 
   get(): Promise<TransactionClient> {
+    if (this.over) return Promise.reject(new Error('the operation ran as one statement; its transaction is over'));
     this.client ??= this.open();
     return this.client;
   }
@@ -144,11 +149,26 @@ export class RequestTransaction {
    * the gateway writes itself (planned reads); the claims apply as to every other statement.
    */
   async query<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    if (this.over) throw new Error('the operation ran as one statement; its transaction is over');
     const begin = this.options.begin;
     if (!begin) return (await this.get()).$queryRawUnsafe<Row[]>(sql, ...params);
     const connection = await this.begun(begin);
     countStatement();
     return connection.query<Row>(sql, params, { prepare: true });
+  }
+
+  /**
+   * Runs the operation's only statement, which takes no parameters, as a transaction of its own:
+   * on a server BEGIN, the claims, the statement and COMMIT travel as one script, so the
+   * transaction (and any row lock it takes) lasts one round trip. Elsewhere, or when the
+   * transaction is already open, it runs as query() does and finish() ends it.
+   */
+  async only<Row>(sql: string): Promise<Row[]> {
+    const once = this.options.once;
+    if (!once || this.isOpen || this.over) return this.query<Row>(sql, []);
+    this.over = true;
+    countStatement();
+    return once<Row>(this.claimsStatement(), sql);
   }
 
   /** Runs fn in a savepoint: rolled back to it if fn throws, released otherwise. */
@@ -174,6 +194,23 @@ export class RequestTransaction {
       await tx.$executeRawUnsafe(`rollback to savepoint ${name}`);
       throw error;
     }
+  }
+
+  /**
+   * Rolls back everything the operation wrote so far and forgets the transaction: the next
+   * statement begins a new one, with the same claims and settings. For the planner, whose
+   * refused write is then run again field by field.
+   */
+  async restart(): Promise<void> {
+    await this.finish('rollback');
+    this.client = undefined;
+    this.connection = undefined;
+    this.beganIn = undefined;
+    this.settled = undefined;
+    this.decide = undefined;
+    this.savepoints = 0;
+    this.failed = false;
+    this.over = false;
   }
 
   /** Commits (or rolls back) and waits for it; a no-op when the transaction never opened. */

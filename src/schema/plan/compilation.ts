@@ -12,6 +12,11 @@ export interface Compilation {
   params: Params;
   ctx: GatewayContext;
   aliases: number;
+  /**
+   * Objects may read only their own columns. A statement that writes a row cannot read what
+   * its own triggers changed elsewhere (one snapshot), so a written row's relations decline.
+   */
+  columnsOnly?: boolean;
 }
 
 /** A selection set's fields by response key, as graphql-js collects them. */

@@ -14,7 +14,7 @@ import { isSignedIn } from '../../session/claims.ts';
 import type { GatewayContext } from '../../session/context.ts';
 import { alias, buildObject, type Compilation, ext, type Fields, prismaModel, rootFields, subfields, table } from './compilation.ts';
 import { connectionSql } from './connection.ts';
-import { plannableFilter } from './filter.ts';
+import { plannableInput } from './filter.ts';
 import { plannedList, plannedRelationOf } from './registry.ts';
 import { base64, decline, isoTime, isUuid, type ModelInfo, nameLiteral, Params, Row, whereSql } from './sql.ts';
 
@@ -67,7 +67,7 @@ async function rootField(c: Compilation, query: GraphQLObjectType, nodes: FieldN
   if (list.signedIn && !isSignedIn(c.ctx.claims)) decline('signed out');
   const model = c.models.get(list.model) ?? decline(`no model ${list.model}`);
   const connection = getNamedType(field.type) as GraphQLObjectType;
-  const filter = args.filter == null ? null : await plannableFilter(field.args.find((arg) => arg.name === 'filter')!.type, args.filter);
+  const filter = args.filter == null ? null : await plannableInput(field.args.find((arg) => arg.name === 'filter')!.type, args.filter);
   let where: object;
   try {
     where = await list.where(filter, c.ctx);
@@ -106,7 +106,7 @@ function nodeLookup(c: Compilation, id: unknown, nodes: FieldNode[]): string {
 }
 
 /** The JSON object of one row for a selection on its GraphQL type. */
-function objectSql(c: Compilation, type: GraphQLObjectType, fields: Fields, row: Row): string {
+export function objectSql(c: Compilation, type: GraphQLObjectType, fields: Fields, row: Row): string {
   const entries: [string, string][] = [];
   for (const [key, nodes] of fields) {
     const name = nodes[0]!.name.value;
@@ -121,6 +121,8 @@ function objectSql(c: Compilation, type: GraphQLObjectType, fields: Fields, row:
       entries.push([key, base64(`${type.name}:`, row.column('id'))]);
     } else if (pothosExposedField) {
       entries.push([key, columnSql(row, pothosExposedField, isNonNullType(field.type))]);
+    } else if (relation && c.columnsOnly) {
+      decline(`${type.name}.${name}: a written row's relations are read after the write`);
     } else if (relation && !relation.isList) {
       if (isNonNullType(field.type)) decline('non-null relation');
       entries.push([key, toOneSql(c, row, relation, getNamedType(field.type) as GraphQLObjectType, nodes)]);

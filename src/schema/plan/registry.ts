@@ -47,3 +47,29 @@ export function plannedRelation<Options extends object>(type: string, field: str
 }
 
 export const plannedRelationOf = (type: string, field: string) => relations.get(`${type}.${field}`);
+
+/** The row a planned update writes and the columns it sets (undefined: left as it is). */
+export interface UpdateWrite {
+  id: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * A mutation the planner may answer with one UPDATE … RETURNING: the resolver and the planner
+ * both take the row and the changes from `write`, given the arguments after validation, so the
+ * two cannot disagree about what is written. `write` throws when the resolver would refuse
+ * before writing (no caller, nothing to change); the planner then declines.
+ */
+export interface PlannedUpdate<Args> {
+  model: string;
+  write: (args: Args, ctx: GatewayContext) => UpdateWrite;
+}
+
+const updates = new Map<string, PlannedUpdate<never>>();
+
+export function plannedUpdate<Args>(field: string, update: PlannedUpdate<Args>): PlannedUpdate<Args> {
+  updates.set(field, update as PlannedUpdate<never>);
+  return update;
+}
+
+export const plannedUpdateOf = (field: string) => updates.get(field) as PlannedUpdate<Record<string, unknown>> | undefined;

@@ -1,3 +1,4 @@
+import { escapeLiteral } from 'pg';
 import { getDatamodel } from '../../generated/pothos-types.ts';
 
 /**
@@ -57,13 +58,29 @@ export function nameLiteral(name: string): string {
   return `'${name}'`;
 }
 
-/** One statement's parameters, numbered as they are added; PostgreSQL infers each one's type from where it is compared. */
+/**
+ * One statement's parameters, numbered as they are added; PostgreSQL infers each one's type from
+ * where it is compared or assigned. `inline` writes them as literals instead, for a statement
+ * sent in a script (which takes no parameters): escaped by pg's escapeLiteral, and text with a
+ * NUL, which a script cannot carry, declines.
+ */
 export class Params {
   readonly values: unknown[] = [];
+  constructor(private readonly inline = false) {}
+
   add(value: unknown): string {
+    if (this.inline) return literal(value);
     this.values.push(value);
     return `$${this.values.length}`;
   }
+}
+
+function literal(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number' && Number.isFinite(value)) return `'${value}'`;
+  if (typeof value === 'string' && !value.includes('\0')) return escapeLiteral(value);
+  return decline('value for a script');
 }
 
 /**
