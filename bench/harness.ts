@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DevIdentity, listDevIdentities, readDevIdentities } from '../src/auth/dev-identities.ts';
@@ -89,10 +90,18 @@ export async function serverTarget(url: string, extra?: (owner: Database) => Pro
   };
 }
 
+/** `npm start`'s command: Node with the heap sizing it runs the gateway with. */
+function startCommand(): string[] {
+  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [node, ...args] = start.split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start is expected to run node, not ${node}`);
+  return args;
+}
+
 /** `npm start` as its own process, so the load generator does not share its event loop. */
 export function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const { DATABASE_URL: _unused, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, startCommand(), {
     // Not production: the embedded server then writes the demo identities the bench signs for.
     env: { ...inherited, PORT: '0', SUPABASE_JWT_SECRET: SECRET, NODE_ENV: 'development', LOG_PRETTY: 'false', ...UNTHROTTLED, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,17 +1,13 @@
 import {
-  type FragmentDefinitionNode,
   getArgumentValues,
   getNamedType,
   type GraphQLField,
   type GraphQLObjectType,
-  type GraphQLSchema,
   isInputObjectType,
   isObjectType,
   isUnionType,
-  type OperationDefinitionNode,
 } from 'graphql';
-import type { GatewayContext } from '../../session/context.ts';
-import { objectSql, type ReadPlan } from './compile.ts';
+import { compileOperation, objectSql } from './compile.ts';
 import { alias, buildObject, type Compilation, ext, prismaModel, rootFields, subfields, table } from './compilation.ts';
 import { plannableInput } from './filter.ts';
 import { plannedUpdateOf, type UpdateWrite } from './registry.ts';
@@ -28,14 +24,7 @@ import { decline, ident, isUuid, type ModelInfo, nameLiteral, Params, Row } from
  * Values are written as literals: the statement travels in one script with BEGIN, the claims
  * and COMMIT (RequestTransaction.only), so the row is locked for one round trip, not three.
  */
-export async function compileUpdate(
-  schema: GraphQLSchema,
-  models: Map<string, ModelInfo>,
-  operation: OperationDefinitionNode,
-  fragments: Record<string, FragmentDefinitionNode>,
-  variables: Record<string, unknown>,
-  ctx: GatewayContext,
-): Promise<ReadPlan> {
+export const compileUpdate: typeof compileOperation = async (schema, models, operation, fragments, variables, ctx) => {
   const mutation = schema.getMutationType() ?? decline('no mutation type');
   const c: Compilation = { schema, models, fragments, variables, params: new Params(true), ctx, aliases: 0, columnsOnly: true };
   const roots = [...rootFields(c, mutation, operation.selectionSet)];
@@ -81,7 +70,7 @@ export async function compileUpdate(
       `select ${buildObject([[key, buildObject(entries)]])}::text as data from ${row.alias}`,
     params: c.params.values,
   };
-}
+};
 
 /** The arguments as the resolver receives them: input objects validated as Pothos validates them; anything else declines. */
 async function plannableArgs(field: GraphQLField<unknown, unknown>, values: Record<string, unknown>): Promise<Record<string, unknown>> {
