@@ -15,5 +15,6 @@ import './audit.ts';
 import './analyses.ts';
 import './content-generations.ts';
 import './viewer.ts';
+import './search.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
