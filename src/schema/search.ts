@@ -62,6 +62,7 @@ const SearchInput = builder.inputType('SearchInput', {
 
 const SEARCH_PAGE = { defaultSize: 10, maxSize: 50 } as const;
 const CURSOR_PREFIX = 'SR:';
+const SEARCH_DEPTH = 5_000;
 const cursorOf = (offset: number) => Buffer.from(`${CURSOR_PREFIX}${offset}`).toString('base64');
 
 function offsetAfter(cursor: string | null | undefined): number {
@@ -69,6 +70,8 @@ function offsetAfter(cursor: string | null | undefined): number {
   const text = Buffer.from(cursor, 'base64').toString();
   const offset = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : Number.NaN;
   if (!Number.isSafeInteger(offset) || offset < 0) throw new DomainError('VALIDATION_FAILED', 'after: not a cursor of search');
+  // Each page re-ranks everything before it: results past the first few thousand are refused, not slowly found.
+  if (offset + 1 > SEARCH_DEPTH) throw new DomainError('VALIDATION_FAILED', `after: search pages end after ${SEARCH_DEPTH} results; narrow the words instead`);
   return offset + 1;
 }
 

@@ -106,6 +106,8 @@ describe('search', () => {
       [{ text: 'tidal' }, { first: 51 }],
       [{ text: 'tidal' }, { first: -1 }],
       [{ text: 'tidal' }, { after: 'not-a-cursor' }],
+      [{ text: 'tidal' }, { after: Buffer.from('SR:5000').toString('base64') }],
+      [{ text: 'tidal' }, { after: Buffer.from('SR:99999999999').toString('base64') }],
     ] as const) {
       const response = await search(token, input, extra);
       expect(response.body.errors?.[0]?.extensions?.code, JSON.stringify([input, extra])).toBe('VALIDATION_FAILED');
