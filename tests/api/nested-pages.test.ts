@@ -32,6 +32,13 @@ beforeAll(async () => {
       [world.a.id, world.a.owner.id, project],
     );
   }
+  // Analyses of the same tenant outside any project, as real tenants have: a plan that walks the
+  // tenant's analyses and filters by project would read these too, so only the per-project page is cheap.
+  await db.owner.query(
+    `insert into public.analyses (tenant_id, user_id, type, input)
+     select $1, $2, 'SENTIMENT_ANALYSIS', 'loose ' || i from generate_series(1, 2000) as i`,
+    [world.a.id, world.a.owner.id],
+  );
   // Another tenant's analyses in the same table: never counted, never returned.
   const foreign = await insertRow(db.owner, 'projects', { tenant_id: world.b.id, user_id: world.b.owner.id, name: 'foreign' });
   await db.owner.query(
