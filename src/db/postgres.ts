@@ -201,7 +201,8 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
         throw error;
       }
       client.release();
-      return results[2]!.rows as Row[];
+      // The statement's rows: the last result is COMMIT's, the one before it the statement's.
+      return results.at(-2)!.rows as Row[];
     },
     close: () => pool.end(),
   };

@@ -9,8 +9,9 @@ import { requireTenantId } from '../session/mutation.ts';
 import type { GatewayContext } from '../session/context.ts';
 import type { Prisma } from '../db/prisma.ts';
 
-const SearchKindEnum = builder.enumType('SearchKind', { values: ['ANALYSIS', 'POST'] as const });
-type SearchKind = 'ANALYSIS' | 'POST';
+const SEARCH_KINDS = ['ANALYSIS', 'POST'] as const;
+type SearchKind = (typeof SEARCH_KINDS)[number];
+const SearchKindEnum = builder.enumType('SearchKind', { values: SEARCH_KINDS });
 
 const SearchResult = builder.unionType('SearchResult', {
   types: [AnalysisRef, PostRef],
@@ -93,7 +94,7 @@ builder.queryField('search', (t) =>
       const offset = offsetAfter(after);
       const signedIn = isSignedIn(ctx.claims);
       const tenantId = signedIn ? await requireTenantId(ctx) : null;
-      const kinds = new Set<SearchKind>(input.kinds?.length ? input.kinds : ['ANALYSIS', 'POST']);
+      const kinds = new Set<SearchKind>(input.kinds?.length ? input.kinds : SEARCH_KINDS);
       // Signed out, the policies show no analysis: the statement does not ask for them.
       if (!signedIn) kinds.delete('ANALYSIS');
       // Posts belong to no project: a project filter searches analyses only.

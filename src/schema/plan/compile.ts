@@ -19,9 +19,14 @@ import { plannedList, plannedRelationOf } from './registry.ts';
 import { base64, decline, isoTime, isUuid, type ModelInfo, nameLiteral, Params, Row, whereSql } from './sql.ts';
 
 /** One statement answering a whole operation: its text and parameters. */
-export interface ReadPlan {
+export interface Plan {
   sql: string;
   params: unknown[];
+  /**
+   * The statement writes and takes no parameters: it runs as a transaction of its own
+   * (RequestTransaction.only), and a refusal sends the operation to field-by-field execution.
+   */
+  write?: true;
 }
 
 /**
@@ -38,7 +43,7 @@ export async function compileOperation(
   fragments: Record<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
   ctx: GatewayContext,
-): Promise<ReadPlan> {
+): Promise<Plan> {
   const query = schema.getQueryType()!;
   const c: Compilation = { schema, models, fragments, variables, params: new Params(), ctx, aliases: 0 };
   const entries: [string, string][] = [];

@@ -10,9 +10,10 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../session/context.ts';
 import type { PrismaClient } from '../../db/prisma.ts';
-import { compileOperation, type ReadPlan } from './compile.ts';
+import { compileOperation, type Plan } from './compile.ts';
 import { type ModelInfo, modelsOf, type RuntimeDataModel, Unplannable } from './sql.ts';
 import { compileUpdate } from './write.ts';
+import { plannedUpdateOf } from './registry.ts';
 import { isDatabaseUnavailable, toDomainError } from '../../errors.ts';
 
 /**
@@ -68,6 +69,10 @@ export function usePlannedOperations(prisma: PrismaClient, options: PlannedOpera
     const operation = getOperationAST(args.document, args.operationName);
     const compile = operation && compilers[operation.operation];
     if (!compile) return execute(args);
+    // Most mutations are not planned: they leave before any variable is coerced or field collected.
+    if (operation.operation === 'mutation' && !operation.selectionSet.selections.some((s) => s.kind === Kind.FIELD && plannedUpdateOf(s.name.value))) {
+      return execute(args);
+    }
     const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
     if (variables.errors) return execute(args);
     const fragments: Record<string, FragmentDefinitionNode> = {};
@@ -75,7 +80,7 @@ export function usePlannedOperations(prisma: PrismaClient, options: PlannedOpera
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
     }
     const ctx = args.contextValue as GatewayContext;
-    let plan: ReadPlan;
+    let plan: Plan;
     try {
       plan = await compile(args.schema, modelsOfPrisma(), operation, fragments, variables.coerced, ctx);
     } catch (error) {
@@ -84,16 +89,15 @@ export function usePlannedOperations(prisma: PrismaClient, options: PlannedOpera
       return execute(args);
     }
     try {
-      const [row] =
-        operation.operation === 'mutation'
-          ? await ctx.transaction.only<{ data: string }>(plan.sql)
-          : await ctx.transaction.query<{ data: string }>(plan.sql, plan.params);
+      const [row] = plan.write
+        ? await ctx.transaction.only<{ data: string }>(plan.sql)
+        : await ctx.transaction.query<{ data: string }>(plan.sql, plan.params);
       if (row) return jsonResult(row.data);
       // A write that found no row it may update: the resolver tells the caller why.
       await ctx.transaction.restart();
       return execute(args);
     } catch (error) {
-      if (operation.operation === 'mutation' && !outOfTime(error)) {
+      if (plan.write && !outOfTime(error)) {
         // Refused by the database (a policy, a trigger, a constraint): undone, then run field by
         // field, so the caller gets the resolver's error, in the result union, in its words.
         await ctx.transaction.restart();

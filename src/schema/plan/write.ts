@@ -69,6 +69,7 @@ export const compileUpdate: typeof compileOperation = async (schema, models, ope
       `with ${row.alias} as (update ${table(model)} set ${sets.join(', ')} where ${ident(column(model, 'id'))} = ${id} returning ${returning.join(', ')}) ` +
       `select ${buildObject([[key, buildObject(entries)]])}::text as data from ${row.alias}`,
     params: c.params.values,
+    write: true,
   };
 };
 
