@@ -1,4 +1,4 @@
-import { AiProviderError, type AiProvider, type ChatAnswer, EMBEDDING_DIMENSIONS, normalize } from './provider.ts';
+import { AiProviderError, type ChatAnswer, type ChatProvider, EMBEDDING_DIMENSIONS, normalize } from './provider.ts';
 
 export interface OpenAiOptions {
   /** The API's base, up to and including its version: `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama). */
@@ -30,7 +30,7 @@ interface ChatCompletionAnswer {
  * the job queue: timeouts, 408, 429 and 5xx may succeed later; other statuses and answers
  * that are not what the API promises never will.
  */
-export function openAiProvider(options: OpenAiOptions): AiProvider {
+export function openAiProvider(options: OpenAiOptions): ChatProvider {
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
   const batchSize = options.batchSize ?? 64;
@@ -83,6 +83,7 @@ export function openAiProvider(options: OpenAiOptions): AiProvider {
 
   return {
     name: 'openai',
+    embeddingModel: options.embeddingModel,
     async embed(texts) {
       const vectors: Float32Array[] = [];
       for (let start = 0; start < texts.length; start += batchSize) vectors.push(...(await embedBatch(texts.slice(start, start + batchSize))));

@@ -4,11 +4,19 @@ export const EMBEDDING_DIMENSIONS = 384;
 /** What the background work asks of an AI service: embeddings for search, chat for requests. */
 export interface AiProvider {
   readonly name: string;
-  /** One unit-length vector of EMBEDDING_DIMENSIONS per text, in order. */
-  embed(texts: readonly string[]): Promise<Float32Array[]>;
-  /** One answer to a system prompt and a user message. */
-  chat(system: string, user: string): Promise<ChatAnswer>;
+  /** Recorded with every embedding written (embedding_model): a change of model is a change of space. */
+  readonly embeddingModel: string;
+  /**
+   * One unit-length vector of EMBEDDING_DIMENSIONS per text, in order; null for a text the model
+   * finds nothing in (a local word-vector model that knows none of its words).
+   */
+  embed(texts: readonly string[]): Promise<(Float32Array | null)[]>;
+  /** One answer to a system prompt and a user message; absent for a provider without a chat model. */
+  chat?(system: string, user: string): Promise<ChatAnswer>;
 }
+
+/** A provider that can also chat (an OpenAI-compatible service). */
+export type ChatProvider = AiProvider & Required<Pick<AiProvider, 'chat'>>;
 
 export interface ChatAnswer {
   text: string;

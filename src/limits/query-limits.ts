@@ -1,5 +1,6 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import type { GraphQLError, ValidationRule } from 'graphql';
+import { type GraphQLError, Kind, type ValidationRule, type ValueNode } from 'graphql';
+import { EMBEDDING_DIMENSIONS } from '../ai/provider.ts';
 import type { Plugin } from 'graphql-yoga';
 import { type ErrorCode, refuse } from '../errors.ts';
 import type { RequestScope } from '../observability/request-scope.ts';
@@ -55,9 +56,19 @@ function listTooLong(limit: number, length: number, where: string): GraphQLError
   return refuse(400, 'LIST_TOO_LONG', `${where}: expected at most ${limit} items in a list, received ${length}`);
 }
 
-/** The longest array anywhere in a JSON value. */
+/**
+ * An embedding (search's `vector`) is a flat list of EMBEDDING_DIMENSIONS numbers: it fans out
+ * no work, so a list of numbers only may be that long whatever the list limit.
+ */
+const isVectorSized = (values: readonly unknown[], isNumber: (value: unknown) => boolean) =>
+  values.length <= EMBEDDING_DIMENSIONS && values.every(isNumber);
+
+/** The longest array anywhere in a JSON value (an embedding-sized list of numbers counts as none). */
 function longestList(value: unknown): number {
-  if (Array.isArray(value)) return Math.max(value.length, ...value.map(longestList));
+  if (Array.isArray(value)) {
+    if (isVectorSized(value, (item) => typeof item === 'number')) return 0;
+    return Math.max(value.length, ...value.map(longestList));
+  }
   if (value && typeof value === 'object') return Math.max(0, ...Object.values(value).map(longestList));
   return 0;
 }
@@ -66,7 +77,9 @@ function longestList(value: unknown): number {
 function useListLengthLimit(limit: number): Plugin {
   const literalLists: ValidationRule = (context) => ({
     ListValue(node) {
-      if (node.values.length > limit) context.reportError(listTooLong(limit, node.values.length, 'a list in the document'));
+      if (node.values.length > limit && !isVectorSized(node.values, (item) => (item as ValueNode).kind === Kind.FLOAT || (item as ValueNode).kind === Kind.INT)) {
+        context.reportError(listTooLong(limit, node.values.length, 'a list in the document'));
+      }
     },
   });
   return {

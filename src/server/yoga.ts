@@ -5,6 +5,7 @@ import { isApiKey } from '../auth/api-keys.ts';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import { createContext, type GatewayContext } from '../session/context.ts';
+import type { AiProvider } from '../ai/provider.ts';
 import type { Database } from '../db/database.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { RequestTransactionOptions } from '../session/request-transaction.ts';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
    * (default on); off, it runs field by field. Both give the same responses.
    */
   plannedWrites?: boolean;
+  /** Embeds search queries (the worker's provider); without one, only KEYWORD search works. */
+  ai?: AiProvider;
   /** Headers GraphiQL starts with, e.g. a demo token in embedded development. */
   graphiqlHeaders?: Record<string, string>;
 }
@@ -107,7 +110,7 @@ export function createGateway(options: GatewayOptions) {
         scope.tenantId = typeof tenant === 'string' ? tenant : undefined;
       }
       await admission?.(caller, clientAddress(request, req, options.trustProxy ?? false));
-      return createContext(prisma, caller, { ...options.timeouts, begin: db.begin, once: db.once, scope });
+      return createContext(prisma, caller, { ...options.timeouts, begin: db.begin, once: db.once, scope, ai: options.ai });
     },
     // Domain errors reach the client with their code; anything else is an opaque INTERNAL.
     maskedErrors: {

@@ -5,6 +5,7 @@ import { createRequestClient } from './request-client.ts';
 import { RequestTransaction, type RequestTransactionOptions } from './request-transaction.ts';
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { RequestScope } from '../observability/request-scope.ts';
+import type { AiProvider } from '../ai/provider.ts';
 
 /** What every resolver of one GraphQL operation sees. */
 export interface GatewayContext {
@@ -17,12 +18,14 @@ export interface GatewayContext {
   loaders: Loaders;
   /** The request's log and metrics record; absent outside HTTP (schema printing, tests of resolvers). */
   scope?: RequestScope;
+  /** Embeds search queries; absent, only KEYWORD search works. */
+  ai?: AiProvider;
 }
 
 export function createContext(
   prisma: PrismaClient,
   caller: Caller,
-  { scope, ...options }: RequestTransactionOptions & { scope?: RequestScope } = {},
+  { scope, ai, ...options }: RequestTransactionOptions & { scope?: RequestScope; ai?: AiProvider } = {},
 ): GatewayContext {
   const transaction = new RequestTransaction(prisma, caller.claims, options);
   const loaders = createLoaders(transaction);
@@ -33,5 +36,6 @@ export function createContext(
     prisma: createRequestClient(transaction, loaders.findUnique),
     loaders,
     scope,
+    ai,
   };
 }

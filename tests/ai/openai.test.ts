@@ -66,7 +66,8 @@ describe('the OpenAI-compatible provider', () => {
     expect(seen.every((call) => call.path === '/v1/embeddings' && call.body.dimensions === 384 && call.body.model === 'embed-small')).toBe(true);
     expect(seen[0]!.authorization).toBe('Bearer sk-test');
     expect(vectors).toHaveLength(5);
-    for (const [index, vector] of vectors.entries()) {
+    for (const [index, embedded] of vectors.entries()) {
+      const vector = embedded!;
       expect(vector).toHaveLength(EMBEDDING_DIMENSIONS);
       expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
       const expected = vectorOf(texts[index]!);

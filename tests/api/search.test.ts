@@ -42,7 +42,8 @@ interface Edge { cursor: string; score: number; node: { __typename: string; id: 
 type Search = { search: { edges: Edge[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
 
 async function search(token: string | undefined, input: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return api.graphql<Search>(SEARCH, { token, variables: { input, ...extra } });
+  // Full-text ranking alone: these rows have no embeddings (tests/api/semantic-search.test.ts covers the rest).
+  return api.graphql<Search>(SEARCH, { token, variables: { input: { mode: 'KEYWORD', ...input }, ...extra } });
 }
 const nodeIds = (edges: Edge[]) => edges.map((edge) => edge.node.id);
 
