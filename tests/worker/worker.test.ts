@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localProvider } from '../../src/ai/local.ts';
 import { openAiProvider } from '../../src/ai/openai.ts';
 import { EMBEDDING_DIMENSIONS } from '../../src/ai/provider.ts';
+import { queueBackfill } from '../../src/worker/backfill.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createTestGateway } from '../support/gateway.ts';
@@ -195,6 +196,26 @@ describe('the worker with the local provider', () => {
     expect(second.v).not.toBe(first.v);
     // The embedding writes themselves left no trace in the audit trail.
     expect(await audited()).toBe(entries + 1);
+  });
+});
+
+describe('embeddings backfill', () => {
+  it('re-embeds the rows of another model, or of none, and leaves the current ones alone', async () => {
+    const stale = await insertRow(db.owner, 'posts', {
+      tenant_id: world.b.id, author_id: world.b.owner.id, title: 'Old model', slug: 'old-model', embedding_model: 'retired-model',
+      embedding: `[${Array.from({ length: EMBEDDING_DIMENSIONS }, (_, n) => (n === 0 ? 1 : 0)).join(',')}]`,
+    });
+    const worker = new Worker({ db: db.gateway, provider: local });
+    await worker.drain();
+    const queued = await queueBackfill(db.gateway, local.embeddingModel);
+    expect(queued.posts).toBe(1);
+    // Queuing again adds nothing while the job waits.
+    await queueBackfill(db.gateway, local.embeddingModel);
+    expect(await jobsFor(stale)).toHaveLength(1);
+    await worker.drain();
+    const { rows } = await db.owner.query<{ m: string }>('select embedding_model as m from public.posts where id = $1', [stale]);
+    expect(rows[0]!.m).toBe(local.embeddingModel);
+    expect(await queueBackfill(db.gateway, local.embeddingModel)).toEqual({ posts: 0, analyses: 0 });
   });
 });
 
