@@ -247,7 +247,12 @@ export class Worker {
     const message = error instanceof Error ? error.message : String(error);
     const retryable = !(error instanceof AiProviderError) || error.retryable;
     const lastTry = !retryable || job.attempts >= job.max_attempts;
-    this.logger?.warn({ job: job.id, kind: job.kind, attempt: job.attempts, retryable, err: error }, 'worker: job failed');
+    if (error instanceof AiProviderError) {
+      // An outcome the provider explained (a timeout, a type it cannot do): no stack to read.
+      this.logger?.info({ job: job.id, kind: job.kind, attempt: job.attempts, retryable, reason: message }, 'worker: job failed');
+    } else {
+      this.logger?.warn({ job: job.id, kind: job.kind, attempt: job.attempts, retryable, err: error }, 'worker: job failed');
+    }
     try {
       await withClaims(this.db, SERVICE, async (tx) => {
         const { rows } = await tx.query<{ ok: boolean }>('select private.fail_job($1, $2, $3, $4) as ok', [job.id, this.id, message, !lastTry]);
