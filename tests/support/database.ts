@@ -16,6 +16,8 @@ export interface TestDatabase {
   statements: string[];
   /** The parameters each statement was last sent with, to re-run or EXPLAIN it. */
   lastParams: Map<string, unknown[]>;
+  /** On a server, the URLs of both logins, for tests that start processes against this database. */
+  urls?: { owner: string; gateway: string };
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ async function createServerDatabase(url: string, gatewayPoolSize: number): Promi
     prisma,
     statements,
     lastParams,
+    urls: { owner: ownerUrl.toString(), gateway: gatewayUrl.toString() },
     async close() {
       await prisma.$disconnect();
       await gateway.close();
