@@ -66,7 +66,7 @@ export async function keywordRanking(tx: Statements, text: string, kinds: readon
  * How vector search keeps its recall inside one tenant. An HNSW index is built over every
  * tenant's rows, so filtering its walk by tenant (by policy or by a `where`) drops true
  * neighbours when the tenant holds a small share of the table. A tenant with at most
- * EXACT_SCAN_ROWS embedded rows of a kind is therefore searched exactly (every embedding of
+ * EXACT_SCAN_ROWS rows of a kind is therefore searched exactly (every embedding of
  * the tenant compared with the query, read from the tenant's covering index
  * `<table>_tenant_id_embedding_idx` without touching the table); a larger one walks the HNSW index
  * with pgvector's iterative scan, which keeps walking until enough rows pass the filter, with a
@@ -127,12 +127,14 @@ export async function vectorRanking(tx: Statements, vector: ArrayLike<number>, k
   return { ranked: all.slice(0, limit), plans };
 }
 
-/** Exact for a tenant of at most EXACT_SCAN_ROWS embedded rows of the kind, counted in its tenant index. */
+/** Exact for a tenant of at most EXACT_SCAN_ROWS rows of the kind. */
 async function choosePlan(tx: Statements, kind: SearchKind, scope: SearchScope): Promise<VectorPlan> {
   // Signed out, the published posts of every tenant are one large set: the index serves it.
   if (scope.tenantId === null) return 'hnsw';
   const { rows } = await tx.query<{ n: number }>(
-    `select count(*)::int as n from (select 1 from ${TABLE[kind]} r where r.tenant_id = $1::uuid and r.embedding is not null limit $2::int) tenant_rows`,
+    // All the tenant's rows, embedded or not: a slim tenant index counts them (the covering
+    // index would read 1.5 KB per row just to count it).
+    `select count(*)::int as n from (select 1 from ${TABLE[kind]} r where r.tenant_id = $1::uuid limit $2::int) tenant_rows`,
     [scope.tenantId, VECTOR_SEARCH.exactScanRows + 1],
   );
   return (rows[0]?.n ?? 0) > VECTOR_SEARCH.exactScanRows ? 'hnsw' : 'exact';

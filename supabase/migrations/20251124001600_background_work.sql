@@ -104,27 +104,27 @@ comment on function private.refund_failed_request() is
   'Trigger: when a request reaches FAILED, credits back what its SPEND entry took, once. Arguments: the SPEND metadata key naming the row, the ledger reason''s prefix.';
 revoke all on function private.refund_failed_request() from public;
 
-create trigger refund_failed_request after update of status on public.analyses
-  for each row when (new.status = 'FAILED' and old.status <> 'FAILED')
-  execute function private.refund_failed_request('analysisId', 'analysis');
-create trigger refund_failed_request after update of status on public.content_generations
-  for each row when (new.status = 'FAILED' and old.status <> 'FAILED')
-  execute function private.refund_failed_request('contentGenerationId', 'generation');
-create trigger refund_failed_request after update of status on public.contract_analyses
-  for each row when (new.status = 'FAILED' and old.status <> 'FAILED')
-  execute function private.refund_failed_request('contractAnalysisId', 'contract_analysis');
-create trigger refund_failed_request after update of status on public.localization_analyses
-  for each row when (new.status = 'FAILED' and old.status <> 'FAILED')
-  execute function private.refund_failed_request('localizationAnalysisId', 'localization_analysis');
-create trigger refund_failed_request after update of status on public.customer_behavior_analyses
-  for each row when (new.status = 'FAILED' and old.status <> 'FAILED')
-  execute function private.refund_failed_request('customerBehaviorAnalysisId', 'customer_behavior_analysis');
-create trigger refund_failed_request after update of status on public.compliance_monitoring
-  for each row when (new.status = 'FAILED' and old.status <> 'FAILED')
-  execute function private.refund_failed_request('complianceMonitoringId', 'compliance_monitoring');
-create trigger refund_failed_request after update of status on public.learning_paths
-  for each row when (new.status = 'FAILED' and old.status <> 'FAILED')
-  execute function private.refund_failed_request('learningPathId', 'learning_path');
+-- Each request table with the SPEND metadata key and ledger reason charge_for_request gave it.
+do $$
+declare
+  request record;
+begin
+  for request in select * from (values
+    ('analyses', 'analysisId', 'analysis'),
+    ('content_generations', 'contentGenerationId', 'generation'),
+    ('contract_analyses', 'contractAnalysisId', 'contract_analysis'),
+    ('localization_analyses', 'localizationAnalysisId', 'localization_analysis'),
+    ('customer_behavior_analyses', 'customerBehaviorAnalysisId', 'customer_behavior_analysis'),
+    ('compliance_monitoring', 'complianceMonitoringId', 'compliance_monitoring'),
+    ('learning_paths', 'learningPathId', 'learning_path')
+  ) as r (table_name, spend_key, reason) loop
+    execute format(
+      'create trigger refund_failed_request after update of status on public.%I for each row '
+      'when (new.status = ''FAILED'' and old.status <> ''FAILED'') execute function private.refund_failed_request(%L, %L)',
+      request.table_name, request.spend_key, request.reason);
+  end loop;
+end
+$$;
 
 -- An embedding is the row's index, not its content: writing one is no event for the audit
 -- trail. The trigger now hides embedding_model too, and skips an update that changed nothing
