@@ -127,17 +127,38 @@ export async function vectorRanking(tx: Statements, vector: ArrayLike<number>, k
   return { ranked: all.slice(0, limit), plans };
 }
 
+/**
+ * Tenants' sizes as last counted, per process. A size only chooses between two correct plans,
+ * and tenants grow slowly, so it is counted again only after TENANT_SIZE_TTL_MS.
+ */
+const tenantSizes = new Map<string, { rows: number; countedAt: number }>();
+const TENANT_SIZE_TTL_MS = 60_000;
+const TENANT_SIZES_KEPT = 10_000;
+
 /** Exact for a tenant of at most EXACT_SCAN_ROWS rows of the kind. */
 async function choosePlan(tx: Statements, kind: SearchKind, scope: SearchScope): Promise<VectorPlan> {
   // Signed out, the published posts of every tenant are one large set: the index serves it.
   if (scope.tenantId === null) return 'hnsw';
-  const { rows } = await tx.query<{ n: number }>(
-    // All the tenant's rows, embedded or not: a slim tenant index counts them (the covering
-    // index would read 1.5 KB per row just to count it).
-    `select count(*)::int as n from (select 1 from ${TABLE[kind]} r where r.tenant_id = $1::uuid limit $2::int) tenant_rows`,
-    [scope.tenantId, VECTOR_SEARCH.exactScanRows + 1],
-  );
-  return (rows[0]?.n ?? 0) > VECTOR_SEARCH.exactScanRows ? 'hnsw' : 'exact';
+  const key = `${kind}:${scope.tenantId}`;
+  const now = Date.now();
+  let known = tenantSizes.get(key);
+  if (!known || now - known.countedAt > TENANT_SIZE_TTL_MS) {
+    const { rows } = await tx.query<{ n: number }>(
+      // All the tenant's rows, embedded or not: a slim tenant index counts them (the covering
+      // index would read 1.5 KB per row just to count it).
+      `select count(*)::int as n from (select 1 from ${TABLE[kind]} r where r.tenant_id = $1::uuid limit $2::int) tenant_rows`,
+      [scope.tenantId, VECTOR_SEARCH.exactScanRows + 1],
+    );
+    known = { rows: rows[0]?.n ?? 0, countedAt: now };
+    if (tenantSizes.size >= TENANT_SIZES_KEPT) tenantSizes.clear();
+    tenantSizes.set(key, known);
+  }
+  return known.rows > VECTOR_SEARCH.exactScanRows ? 'hnsw' : 'exact';
+}
+
+/** Forgets the counted tenant sizes (tests that change the threshold or a tenant's rows). */
+export function forgetTenantSizes(): void {
+  tenantSizes.clear();
 }
 
 /** Reciprocal rank fusion (Cormack et al., 2009): each list adds 1 / (k + rank) for every row it holds. */

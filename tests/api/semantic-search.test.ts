@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDING_DIMENSIONS } from '../../src/ai/provider.ts';
-import { VECTOR_SEARCH, vectorLiteral } from '../../src/search/ranking.ts';
+import { forgetTenantSizes, type SearchScope, VECTOR_SEARCH, vectorLiteral, vectorRanking } from '../../src/search/ranking.ts';
+import { withClaims } from '../../src/session/claims.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createTestGateway, tokenFor } from '../support/gateway.ts';
-import { createWorld, type World } from '../support/world.ts';
+import { claimsOf, createWorld, type World } from '../support/world.ts';
 
 // Vector and hybrid search through the API, with embeddings written directly (as an import
 // would) so every distance is known: what is found, in which order, and what never is.
@@ -35,6 +36,7 @@ const randomUnit = () => unit(Array.from({ length: EMBEDDING_DIMENSIONS }, gauss
 const near = (base: number[], noise: number) => unit(base.map((value) => value + noise * gaussian()));
 
 const query = randomUnit();
+const NO_FILTERS: SearchScope = { tenantId: null, projectId: null, status: null, type: null, createdAfter: null, createdBefore: null, excludeId: null };
 const ids: Record<string, string> = {};
 
 async function insert(table: 'posts' | 'analyses', values: Record<string, unknown>, embedding: number[]): Promise<string> {
@@ -164,7 +166,13 @@ describe('recall inside a tenant', () => {
       // 5,000: both tenants are compared row by row; 300: both walk the HNSW index.
       for (const threshold of [5_000, 300]) {
         VECTOR_SEARCH.exactScanRows = threshold;
+        forgetTenantSizes();
         for (const tenant of tenants) {
+          // The plan the threshold chose, as the API's statements see it.
+          const { plans } = await withClaims(db.gateway, claimsOf(tenant.user, tenant.id), (tx) =>
+            vectorRanking(tx, centres[0]!, ['ANALYSIS'], { ...NO_FILTERS, tenantId: tenant.id }, 10),
+          );
+          expect(plans).toEqual([threshold === 5_000 ? 'exact' : 'hnsw']);
           const token = await tokenFor(tenant.user, tenant.id);
           let hits = 0;
           const queries = 10;
@@ -188,6 +196,7 @@ describe('recall inside a tenant', () => {
       }
     } finally {
       VECTOR_SEARCH.exactScanRows = saved;
+      forgetTenantSizes();
     }
   });
 });
