@@ -156,7 +156,7 @@ export class Worker {
 
   private tableOf(job: Job, tables: Record<string, unknown>): { table: string; id: string } {
     const { table, id } = job.payload;
-    if (typeof table !== 'string' || !(table in tables) || typeof id !== 'string') {
+    if (typeof table !== 'string' || !Object.hasOwn(tables, table) || typeof id !== 'string') {
       throw new AiProviderError(`job ${job.id} names no row this worker knows (${JSON.stringify(job.payload)})`, false);
     }
     return { table, id };
@@ -267,9 +267,9 @@ export class Worker {
 
   /** The request ends FAILED with its reason; the database refunds its credits (refund_failed_request). */
   private async failRequest(tx: Queryable, job: Job, reason: string): Promise<void> {
-    const { table, id } = job.payload as { table: string; id: string };
-    const request = REQUEST_TABLES[table];
-    if (!request) return;
+    const { table, id } = job.payload;
+    if (typeof table !== 'string' || typeof id !== 'string' || !Object.hasOwn(REQUEST_TABLES, table)) return;
+    const request = REQUEST_TABLES[table]!;
     const { rows } = await tx.query<{ row: Record<string, unknown> }>(`select to_jsonb(t.*) as row from public.${table} t where id = $1 for update`, [id]);
     const row = rows[0]?.row;
     if (!row || !['PENDING', 'PROCESSING'].includes(String(row.status))) return;
