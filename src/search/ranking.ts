@@ -74,7 +74,7 @@ export async function keywordRanking(tx: Statements, text: string, kinds: readon
  */
 export const VECTOR_SEARCH = {
   exactScanRows: Number(process.env.SEARCH_EXACT_SCAN_ROWS ?? 10_000),
-  efSearch: Number(process.env.SEARCH_EF_SEARCH ?? 200),
+  efSearch: Number(process.env.SEARCH_EF_SEARCH ?? 150),
   /** Rows the iterative scan may visit before it stops (hnsw.max_scan_tuples). */
   maxScanTuples: Number(process.env.SEARCH_MAX_SCAN_TUPLES ?? 50_000),
 };
