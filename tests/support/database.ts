@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPglite, pgliteHandles, pgliteOwner, prismaForPglite } from '../../src/db/pglite.ts';
@@ -16,6 +17,8 @@ export interface TestDatabase {
   statements: string[];
   /** The parameters each statement was last sent with, to re-run or EXPLAIN it. */
   lastParams: Map<string, unknown[]>;
+  /** Calls onPayload with each NOTIFY on `channel` until the returned function is called. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** On a server, the URLs of both logins, for tests that start processes against this database. */
   urls?: { owner: string; gateway: string };
   close(): Promise<void>;
@@ -55,6 +58,7 @@ async function createEmbeddedDatabase(): Promise<TestDatabase> {
     prisma,
     statements,
     lastParams,
+    listen: (channel, onPayload) => pg.listen(channel, onPayload),
     async close() {
       await prisma.$disconnect();
       await owner.close();
@@ -84,6 +88,15 @@ async function createServerDatabase(url: string, gatewayPoolSize: number): Promi
     statements,
     lastParams,
     urls: { owner: ownerUrl.toString(), gateway: gatewayUrl.toString() },
+    async listen(channel, onPayload) {
+      const client = new pg.Client({ connectionString: ownerUrl.toString() });
+      await client.connect();
+      client.on('notification', (message) => {
+        if (message.channel === channel) onPayload(message.payload ?? '');
+      });
+      await client.query(`listen ${channel}`);
+      return () => client.end();
+    },
     async close() {
       await prisma.$disconnect();
       await gateway.close();
