@@ -1,0 +1,164 @@
+import pg from 'pg';
+import type { Logger } from '../observability/logger.ts';
+
+// One process's view of the database's change feed (20251124001900_change_feed.sql): it listens
+// once, on one connection, and hands each change to the listeners of the row's tenant, in
+// memory. However many subscribers a process serves, the database sends each change to it once.
+
+/** What NOTIFY gateway_changes announces: the row and its statuses, never its content. */
+export interface Change {
+  table: string;
+  op: 'INSERT' | 'UPDATE' | 'DELETE';
+  id: string;
+  tenant: string;
+  status: string | null;
+  previous: string | null;
+  /** When the change was made, ISO 8601 UTC. */
+  at: string;
+}
+
+export type ChangeListener = (change: Change) => void;
+
+/** Where notifications come from: PGlite's own listen, or a dedicated PostgreSQL connection. */
+export interface NotificationSource {
+  /** Calls onPayload with each NOTIFY on `channel` until the returned function is called. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
+export const CHANGE_CHANNEL = 'gateway_changes';
+const OPS = new Set(['INSERT', 'UPDATE', 'DELETE']);
+
+/** A payload as the trigger writes it, or undefined for anything else. */
+export function parseChange(payload: string): Change | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  const change = value as Partial<Change> | null;
+  if (
+    !change || typeof change.table !== 'string' || typeof change.id !== 'string' || typeof change.tenant !== 'string' ||
+    typeof change.op !== 'string' || !OPS.has(change.op) || typeof change.at !== 'string'
+  ) {
+    return undefined;
+  }
+  return {
+    table: change.table,
+    op: change.op,
+    id: change.id,
+    tenant: change.tenant,
+    status: typeof change.status === 'string' ? change.status : null,
+    previous: typeof change.previous === 'string' ? change.previous : null,
+    at: change.at,
+  };
+}
+
+export class ChangeFeed {
+  private readonly byTenant = new Map<string, Set<ChangeListener>>();
+  private unlisten?: () => Promise<void>;
+
+  constructor(
+    private readonly source: NotificationSource,
+    private readonly logger?: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unlisten ??= await this.source.listen(CHANGE_CHANNEL, (payload) => this.dispatch(payload));
+  }
+
+  async stop(): Promise<void> {
+    const unlisten = this.unlisten;
+    this.unlisten = undefined;
+    await unlisten?.();
+  }
+
+  /** Hands `listener` every change of the tenant's rows until the returned function is called. */
+  subscribe(tenantId: string, listener: ChangeListener): () => void {
+    let listeners = this.byTenant.get(tenantId);
+    if (!listeners) {
+      listeners = new Set();
+      this.byTenant.set(tenantId, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      const current = this.byTenant.get(tenantId);
+      if (!current?.delete(listener)) return;
+      // An empty tenant leaves nothing behind.
+      if (current.size === 0) this.byTenant.delete(tenantId);
+    };
+  }
+
+  /** Listeners held, and tenants they belong to: what a disconnect must bring back down. */
+  get size(): { listeners: number; tenants: number } {
+    let listeners = 0;
+    for (const set of this.byTenant.values()) listeners += set.size;
+    return { listeners, tenants: this.byTenant.size };
+  }
+
+  private dispatch(payload: string): void {
+    const change = parseChange(payload);
+    if (!change) {
+      this.logger?.warn({ payload: payload.slice(0, 200) }, `realtime: ignored a malformed ${CHANGE_CHANNEL} notification`);
+      return;
+    }
+    const listeners = this.byTenant.get(change.tenant);
+    if (!listeners) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.logger?.error({ err: error }, 'realtime: a change listener failed');
+      }
+    }
+  }
+}
+
+/**
+ * Notifications over a dedicated connection of its own (LISTEN holds a session, so it cannot
+ * come from a pool), opened again with backoff when it drops. Changes made while it was down
+ * are not replayed: a subscriber that must not miss any re-reads its rows after a reconnect.
+ */
+export function postgresNotifications(url: string, logger?: Logger): NotificationSource {
+  return {
+    async listen(channel, onPayload) {
+      let client: pg.Client | undefined;
+      let stopped = false;
+      let retryMs = 500;
+      let timer: NodeJS.Timeout | undefined;
+      const connect = async (): Promise<void> => {
+        const next = new pg.Client({ connectionString: url });
+        next.on('notification', (message) => {
+          if (message.channel === channel) onPayload(message.payload ?? '');
+        });
+        next.on('error', (error) => {
+          logger?.warn({ err: error }, 'realtime: the notification connection failed; reconnecting');
+          void next.end().catch(() => undefined);
+          schedule();
+        });
+        await next.connect();
+        await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+        client = next;
+        retryMs = 500;
+      };
+      const schedule = () => {
+        if (stopped || timer) return;
+        client = undefined;
+        timer = setTimeout(() => {
+          timer = undefined;
+          connect().catch((error: unknown) => {
+            logger?.warn({ err: error }, `realtime: reconnecting the notification connection in ${retryMs} ms`);
+            retryMs = Math.min(retryMs * 2, 30_000);
+            schedule();
+          });
+        }, retryMs);
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await client?.end().catch(() => undefined);
+      };
+    },
+  };
+}
