@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeText, localProvider } from '../../src/ai/local.ts';
+import { analyzeText } from '../../src/ai/local-analysis.ts';
+import { localProvider } from '../../src/ai/local.ts';
 import { EMBEDDING_DIMENSIONS } from '../../src/ai/provider.ts';
 
 const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);
