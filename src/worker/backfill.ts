@@ -13,9 +13,8 @@ export function queueBackfill(db: Database, model: string): Promise<Record<(type
     const counts = { posts: 0, analyses: 0 };
     for (const table of EMBEDDED_TABLES) {
       const { rows } = await tx.query<{ n: number }>(
-        `select count(private.enqueue_job('embed', jsonb_build_object('table', '${table}', 'id', id), 'embed:${table}:' || id))::int as n
-         from public.${table} where embedding_model is distinct from $1`,
-        [model],
+        `select count(private.enqueue_row_job('embed', $2, id))::int as n from public.${table} where embedding_model is distinct from $1`,
+        [model, table],
       );
       counts[table] = rows[0]?.n ?? 0;
     }

@@ -192,11 +192,7 @@ export class Worker {
       );
       await this.complete(tx, job);
       if (rows.length === 0) {
-        await tx.query(`select private.enqueue_job('embed', $1::jsonb, $2) from public.${table} where id = $3`, [
-          JSON.stringify({ table, id }),
-          `embed:${table}:${id}`,
-          id,
-        ]);
+        await tx.query(`select private.enqueue_row_job('embed', $1, id) from public.${table} where id = $2`, [table, id]);
       }
     });
   }

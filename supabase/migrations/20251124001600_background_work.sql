@@ -13,34 +13,36 @@
 alter table public.posts add column embedding_model text check (char_length(embedding_model) <= 200);
 alter table public.analyses add column embedding_model text check (char_length(embedding_model) <= 200);
 
-create function private.enqueue_request_run() returns trigger
+-- One job per row and kind: its key is kind:table:id, so a row waiting for the same work is not
+-- queued twice. The triggers below, the worker (a row whose text changed while it was being
+-- embedded) and embeddings:backfill all queue through this one function.
+create function private.enqueue_row_job(job_kind text, row_table text, row_id uuid) returns bigint
+language sql security definer
+set search_path = ''
+as $$
+  select private.enqueue_job(job_kind, jsonb_build_object('table', row_table, 'id', row_id),
+                             job_kind || ':' || row_table || ':' || row_id::text);
+$$;
+comment on function private.enqueue_row_job(text, text, uuid) is
+  'Queues job_kind for one row of public.row_table, once while it waits (service_role, and the triggers).';
+revoke all on function private.enqueue_row_job(text, text, uuid) from public;
+grant execute on function private.enqueue_row_job(text, text, uuid) to service_role;
+
+create function private.enqueue_row_job_trigger() returns trigger
 language plpgsql security definer
 set search_path = ''
 as $$
 begin
-  perform private.enqueue_job('run_request', jsonb_build_object('table', tg_table_name, 'id', new.id),
-                              'run_request:' || tg_table_name || ':' || new.id::text);
+  perform private.enqueue_row_job(tg_argv[0], tg_table_name, new.id);
   return null;
 end;
 $$;
-comment on function private.enqueue_request_run() is
-  'Trigger: queues the worker''s run of a request inserted PENDING.';
-revoke all on function private.enqueue_request_run() from public;
+comment on function private.enqueue_row_job_trigger() is
+  'Trigger: queues the job kind named by its argument for the inserted or updated row.';
+revoke all on function private.enqueue_row_job_trigger() from public;
 
-create function private.enqueue_embedding() returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  perform private.enqueue_job('embed', jsonb_build_object('table', tg_table_name, 'id', new.id),
-                              'embed:' || tg_table_name || ':' || new.id::text);
-  return null;
-end;
-$$;
-comment on function private.enqueue_embedding() is
-  'Trigger: queues the embedding of a row whose text is new or changed.';
-revoke all on function private.enqueue_embedding() from public;
-
+-- A request inserted PENDING is run; a post or analysis is embedded when it is new (unless it
+-- arrives with its embedding) and whenever its text changes.
 do $$
 declare
   tbl text;
@@ -51,21 +53,21 @@ begin
   ] loop
     execute format(
       'create trigger enqueue_request_run after insert on public.%I for each row when (new.status = ''PENDING'') '
-      'execute function private.enqueue_request_run()', tbl);
+      'execute function private.enqueue_row_job_trigger(''run_request'')', tbl);
   end loop;
 end
 $$;
 
 create trigger enqueue_embedding after insert on public.posts
-  for each row when (new.embedding_model is null) execute function private.enqueue_embedding();
+  for each row when (new.embedding_model is null) execute function private.enqueue_row_job_trigger('embed');
 create trigger enqueue_embedding_on_change after update of title, excerpt, content on public.posts
   for each row when ((old.title, old.excerpt, old.content) is distinct from (new.title, new.excerpt, new.content))
-  execute function private.enqueue_embedding();
+  execute function private.enqueue_row_job_trigger('embed');
 create trigger enqueue_embedding after insert on public.analyses
-  for each row when (new.embedding_model is null) execute function private.enqueue_embedding();
+  for each row when (new.embedding_model is null) execute function private.enqueue_row_job_trigger('embed');
 create trigger enqueue_embedding_on_change after update of input, result on public.analyses
   for each row when ((old.input, old.result) is distinct from (new.input, new.result))
-  execute function private.enqueue_embedding();
+  execute function private.enqueue_row_job_trigger('embed');
 
 -- Refunds. A request's SPEND entry names the row in its metadata (charge_for_request's second
 -- argument), so the refund looks it up there; the GIN index finds it without reading the ledger.
