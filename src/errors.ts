@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   TIMEOUT: 'A statement ran past the statement timeout; nothing of the operation was saved.',
   AUTH_UNAVAILABLE: 'The signing keys could not be fetched to check the token; retry, it may be fine (HTTP 503).',
   DATABASE_UNAVAILABLE: 'The database cannot be reached; retry later (HTTP 503).',
+  SUBSCRIBER_TOO_SLOW: 'A subscription fell too far behind its events and was ended; subscribe again and re-read what changed.',
   SEARCH_UNAVAILABLE: 'The search text could not be embedded (the AI provider failed or is not configured); KEYWORD search still works.',
   INTERNAL: 'Something unexpected failed; the cause is in the gateway\'s log under the request id.',
 } as const;

@@ -14,6 +14,9 @@ import { closeGracefully, listen } from './server/http.ts';
 import { createGateway } from './server/yoga.ts';
 import { createProvider, describeProvider } from './ai/index.ts';
 import { Worker } from './worker/worker.ts';
+import { ChangeFeed } from './realtime/change-feed.ts';
+import { RealtimeHub } from './realtime/hub.ts';
+import { graphqlOverWebSocket } from './server/websocket.ts';
 
 const DEMO_EMAIL = 'admin@example.com';
 
@@ -45,6 +48,10 @@ async function main(config: Config, logger: Logger) {
   const worker = config.worker.enabled
     ? new Worker({ db: database.gateway, provider: ai, logger, ...config.worker })
     : undefined;
+  // One LISTEN per process, fanned out to every realtime subscriber it serves.
+  const feed = new ChangeFeed(database.notifications(logger), logger);
+  await feed.start();
+  const realtime = new RealtimeHub(feed, database.gateway, logger);
   const counter = new RequestCounter(database.gateway, { flushIntervalMs: limits.flushIntervalMs });
   counter.start();
   const yoga = createGateway({
@@ -63,8 +70,13 @@ async function main(config: Config, logger: Logger) {
     plugins: tracing ? [tracing.plugin] : [],
     graphiqlHeaders,
     ai,
+    realtime,
   });
-  const server = await listen(yoga, config.host, config.port, tracing?.tracer);
+  const websocket = graphqlOverWebSocket(yoga, { logger, maxPayloadBytes: limits.maxBodyBytes });
+  const server = await listen(yoga, config.host, config.port, {
+    tracer: tracing?.tracer,
+    upgrades: { '/graphql': websocket.handleUpgrade },
+  });
   const { port } = server.address() as AddressInfo;
   logger.info(`GraphQL at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`);
   if (worker) {
@@ -78,7 +90,11 @@ async function main(config: Config, logger: Logger) {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests`);
+    // Subscribers are told the gateway is stopping; their sockets would keep the server open.
+    realtime.close();
+    await websocket.close();
     await closeGracefully(server);
+    await feed.stop();
     await worker?.stop();
     // The last counts of this process still count for the others.
     await counter.stop().catch((error: unknown) => logger.warn({ err: error }, 'the last rate and usage counts were not flushed'));

@@ -7,6 +7,8 @@ import { migrate, type MigrationReport } from './migrate.ts';
 import { openPostgres } from './postgres.ts';
 import { type PrismaClient, prismaForPool, type StatementListener } from './prisma.ts';
 import { loadDemoDataIfEmpty } from './seed.ts';
+import type { Logger } from '../observability/logger.ts';
+import { type NotificationSource, postgresNotifications } from '../realtime/change-feed.ts';
 
 export interface OpenedDatabase {
   /** The connection requests run on, logged in as a role without superuser or BYPASSRLS. */
@@ -20,6 +22,8 @@ export interface OpenedDatabase {
    * identities); absent on a server, where the gateway never holds an owner's connection.
    */
   embeddedOwner?: Database;
+  /** NOTIFY as it reaches this process (the realtime change feed): PGlite's own, or a dedicated connection. */
+  notifications(logger?: Logger): NotificationSource;
   /** The gateway pool's connections, for metrics; absent for PGlite's single connection. */
   pool?: PoolStats;
   describe: string;
@@ -55,6 +59,7 @@ async function openServer(config: Config, databaseUrl: string, onStatement?: Sta
     prisma,
     migrations,
     demoDataLoaded,
+    notifications: (logger) => postgresNotifications(databaseUrl, logger),
     pool: {
       total: () => gateway.pool.totalCount,
       idle: () => gateway.pool.idleCount,
@@ -90,6 +95,7 @@ async function openEmbedded(config: Config, onStatement?: StatementListener): Pr
     migrations,
     demoDataLoaded,
     embeddedOwner: handles.owner,
+    notifications: () => ({ listen: (channel, onPayload) => pg.listen(channel, onPayload) }),
     describe: `embedded PGlite in ${config.dataDir}, superuser login acting as authenticator`,
     async close() {
       await prisma.$disconnect();

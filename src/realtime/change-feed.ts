@@ -5,12 +5,16 @@ import type { Logger } from '../observability/logger.ts';
 // once, on one connection, and hands each change to the listeners of the row's tenant, in
 // memory. However many subscribers a process serves, the database sends each change to it once.
 
-/** What NOTIFY gateway_changes announces: the row and its statuses, never its content. */
+/** What NOTIFY gateway_changes announces: the row and its statuses, never its content (20251124001900, 20251124002000). */
 export interface Change {
   table: string;
   op: 'INSERT' | 'UPDATE' | 'DELETE';
   id: string;
   tenant: string;
+  /** The row's project, for rows that have one (20251124002000_access_changes.sql). */
+  project?: string | null;
+  /** The member concerned, for changes of access (tenant_users, users). */
+  user?: string | null;
   status: string | null;
   previous: string | null;
   /** When the change was made, ISO 8601 UTC. */
@@ -48,6 +52,8 @@ export function parseChange(payload: string): Change | undefined {
     op: change.op,
     id: change.id,
     tenant: change.tenant,
+    project: typeof change.project === 'string' ? change.project : null,
+    user: typeof change.user === 'string' ? change.user : null,
     status: typeof change.status === 'string' ? change.status : null,
     previous: typeof change.previous === 'string' ? change.previous : null,
     at: change.at,

@@ -16,5 +16,6 @@ import './analyses.ts';
 import './content-generations.ts';
 import './viewer.ts';
 import './search.ts';
+import './subscriptions.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,14 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { context, propagation, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { Gateway } from './yoga.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Takes over a WebSocket upgrade request (GraphQL over WebSocket, Supabase Realtime). */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 /** Wraps each request in a server span, continuing the caller's trace (W3C traceparent) when it sent one. */
 function traced(handler: Handler, tracer: Tracer): Handler {
   return (req, res) => {
     const parent = propagation.extract(context.active(), req.headers);
-    const path = (req.url ?? '/').split('?')[0];
+    const path = pathOf(req);
     const span = tracer.startSpan(
       `${req.method} ${path}`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'url.path': path ?? '/' } },
@@ -23,9 +27,22 @@ function traced(handler: Handler, tracer: Tracer): Handler {
   };
 }
 
-/** Listens on host:port and resolves once the socket is bound. */
-export function listen(yoga: Gateway, host: string, port: number, tracer?: Tracer): Promise<Server> {
+/**
+ * Listens on host:port and resolves once the socket is bound. WebSocket upgrades go to the
+ * handler of their path; any other path is refused with 404.
+ */
+export function listen(
+  yoga: Gateway,
+  host: string,
+  port: number,
+  { tracer, upgrades = {} }: { tracer?: Tracer; upgrades?: Record<string, UpgradeHandler> } = {},
+): Promise<Server> {
   const server = createServer(tracer ? traced(yoga, tracer) : yoga);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const handler = Object.hasOwn(upgrades, pathOf(req)) ? upgrades[pathOf(req)] : undefined;
+    if (handler) return handler(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
@@ -44,3 +61,5 @@ export function closeGracefully(server: Server, graceMs = 10_000): Promise<void>
     server.closeIdleConnections();
   });
 }
+
+const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0] ?? '/';

@@ -6,6 +6,7 @@ import { createAuthenticator } from '../auth/authenticate.ts';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import { createContext, type GatewayContext } from '../session/context.ts';
 import type { AiProvider } from '../ai/provider.ts';
+import type { RealtimeHub } from '../realtime/hub.ts';
 import type { Database } from '../db/database.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { RequestTransactionOptions } from '../session/request-transaction.ts';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   plannedWrites?: boolean;
   /** Embeds search queries (the worker's provider); without one, only KEYWORD search works. */
   ai?: AiProvider;
+  /** Realtime subscribers of this process; without it, subscriptions are refused. */
+  realtime?: RealtimeHub;
   /** Headers GraphiQL starts with, e.g. a demo token in embedded development. */
   graphiqlHeaders?: Record<string, string>;
 }
@@ -110,7 +113,7 @@ export function createGateway(options: GatewayOptions) {
         scope.tenantId = typeof tenant === 'string' ? tenant : undefined;
       }
       await admission?.(caller, clientAddress(request, req, options.trustProxy ?? false));
-      return createContext(prisma, caller, { ...options.timeouts, begin: db.begin, once: db.once, scope, ai: options.ai });
+      return createContext(prisma, caller, { ...options.timeouts, begin: db.begin, once: db.once, scope, ai: options.ai, realtime: options.realtime });
     },
     // Domain errors reach the client with their code; anything else is an opaque INTERNAL.
     maskedErrors: {

@@ -6,6 +6,7 @@ import { RequestTransaction, type RequestTransactionOptions } from './request-tr
 import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { RequestScope } from '../observability/request-scope.ts';
 import type { AiProvider } from '../ai/provider.ts';
+import type { RealtimeHub } from '../realtime/hub.ts';
 
 /** What every resolver of one GraphQL operation sees. */
 export interface GatewayContext {
@@ -16,26 +17,42 @@ export interface GatewayContext {
   /** Prisma bound to that transaction, with lookups by id batched. */
   prisma: PrismaClient;
   loaders: Loaders;
+  /**
+   * Ends the transaction (committing what it read) and gives the context a new one, with new
+   * loaders: each event of a subscription is resolved in a short transaction of its own, never
+   * one held open for the subscription's lifetime.
+   */
+  startOver(): Promise<void>;
   /** The request's log and metrics record; absent outside HTTP (schema printing, tests of resolvers). */
   scope?: RequestScope;
   /** Embeds search queries; absent, only KEYWORD search works. */
   ai?: AiProvider;
+  /** Realtime subscribers of this process; absent, subscriptions are refused. */
+  realtime?: RealtimeHub;
 }
 
 export function createContext(
   prisma: PrismaClient,
   caller: Caller,
-  { scope, ai, ...options }: RequestTransactionOptions & { scope?: RequestScope; ai?: AiProvider } = {},
+  { scope, ai, realtime, ...options }: RequestTransactionOptions & { scope?: RequestScope; ai?: AiProvider; realtime?: RealtimeHub } = {},
 ): GatewayContext {
-  const transaction = new RequestTransaction(prisma, caller.claims, options);
-  const loaders = createLoaders(transaction);
-  return {
+  const session = () => {
+    const transaction = new RequestTransaction(prisma, caller.claims, options);
+    const loaders = createLoaders(transaction);
+    return { transaction, loaders, prisma: createRequestClient(transaction, loaders.findUnique) };
+  };
+  const context: GatewayContext = {
     caller,
     claims: caller.claims,
-    transaction,
-    prisma: createRequestClient(transaction, loaders.findUnique),
-    loaders,
+    ...session(),
+    async startOver() {
+      await context.transaction.finish('commit');
+      Object.assign(context, session());
+      context.transaction.setReadOnly(true);
+    },
     scope,
     ai,
+    realtime,
   };
+  return context;
 }

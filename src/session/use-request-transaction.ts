@@ -32,8 +32,26 @@ export function useRequestTransaction(logger: Logger): Plugin<GatewayContext> {
         },
       };
     },
+    // A subscription never holds a transaction open: subscribing authorises through the
+    // database on its own, and each event's fields resolve in a short read-only transaction.
+    onSubscribe({ args }) {
+      const ctx = args.contextValue;
+      ctx.transaction.setReadOnly(true);
+      return {
+        onSubscribeResult({ result }) {
+          if (!isAsyncIterable(result)) return void ctx.transaction.finish('commit').catch(() => undefined);
+          return {
+            onNext: () => ctx.startOver(),
+            onEnd: () => void ctx.transaction.finish('rollback').catch(() => undefined),
+          };
+        },
+      };
+    },
   };
 }
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 /** A mutation operation selecting exactly one field, unconditionally (no fragment, no directive). */
 function isSoleMutation(operation: OperationDefinitionNode | null | undefined): boolean {

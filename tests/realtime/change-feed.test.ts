@@ -93,7 +93,9 @@ describe('the change feed of a process', () => {
 
 describe('parseChange', () => {
   it('takes what the trigger writes and nothing else', () => {
-    const change = { table: 'uploads', op: 'DELETE', id: 'x', tenant: 't', status: null, previous: 'PENDING', at: '2026-11-24T00:00:00.000000Z' };
+    const change = {
+      table: 'uploads', op: 'DELETE', id: 'x', tenant: 't', project: 'p', user: null, status: null, previous: 'PENDING', at: '2026-11-24T00:00:00.000000Z',
+    };
     expect(parseChange(JSON.stringify(change))).toEqual(change);
     for (const bad of ['', 'null', '[]', JSON.stringify({ ...change, op: 'TRUNCATE' }), JSON.stringify({ ...change, tenant: null })]) {
       expect(parseChange(bad)).toBeUndefined();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { as, createWorld, insertRow, SERVICE, type World } from '../support/world.ts';
+import { addMember, as, createUser, createWorld, insertRow, SERVICE, type World } from '../support/world.ts';
 
 // 20251124001900_change_feed.sql: what the NOTIFY channel gateway_changes announces, whoever
 // writes the row (the worker, the Data API, an import), and what it never carries.
@@ -41,10 +41,10 @@ describe('the change feed', () => {
     await db.owner.query('delete from public.analyses where id = $1', [id]);
     const got = await announcements(4);
     expect(got.map(({ at: _at, ...rest }) => rest)).toEqual([
-      { table: 'analyses', op: 'INSERT', id, tenant: world.a.id, status: 'PENDING', previous: null },
-      { table: 'analyses', op: 'UPDATE', id, tenant: world.a.id, status: 'PROCESSING', previous: 'PENDING' },
-      { table: 'analyses', op: 'UPDATE', id, tenant: world.a.id, status: 'COMPLETED', previous: 'PROCESSING' },
-      { table: 'analyses', op: 'DELETE', id, tenant: world.a.id, status: null, previous: 'COMPLETED' },
+      { table: 'analyses', op: 'INSERT', id, tenant: world.a.id, project: null, status: 'PENDING', previous: null },
+      { table: 'analyses', op: 'UPDATE', id, tenant: world.a.id, project: null, status: 'PROCESSING', previous: 'PENDING' },
+      { table: 'analyses', op: 'UPDATE', id, tenant: world.a.id, project: null, status: 'COMPLETED', previous: 'PROCESSING' },
+      { table: 'analyses', op: 'DELETE', id, tenant: world.a.id, project: null, status: null, previous: 'COMPLETED' },
     ]);
     for (const announcement of got) {
       expect(Date.parse(String(announcement.at))).toBeGreaterThan(Date.now() - 60_000);
@@ -66,6 +66,24 @@ describe('the change feed', () => {
       })
       .catch(() => undefined);
     expect(await announcements(0)).toEqual([]);
+  });
+
+  it('announces what ends subscriptions: a membership removed, a tenant suspended, a user deactivated', async () => {
+    const user = await createUser(db.owner, 'leaving');
+    await addMember(db.owner, world.b.id, user.id, 'MEMBER');
+    heard.length = 0;
+    await db.owner.query('update public.users set is_active = false where id = $1', [user.id]);
+    await db.owner.query('update public.users set name = $2 where id = $1', [user.id, 'renamed']);
+    await db.owner.query('delete from public.tenant_users where tenant_id = $1 and user_id = $2', [world.b.id, user.id]);
+    await db.owner.query(`update public.tenants set status = 'SUSPENDED' where id = $1`, [world.b.id]);
+    await db.owner.query(`update public.tenants set status = 'ACTIVE' where id = $1`, [world.b.id]);
+    const got = await announcements(4);
+    expect(got.map(({ at: _at, id: _id, ...rest }) => rest)).toEqual([
+      { table: 'users', op: 'UPDATE', tenant: world.b.id, user: user.id, status: 'INACTIVE', previous: 'ACTIVE' },
+      { table: 'tenant_users', op: 'DELETE', tenant: world.b.id, user: user.id },
+      { table: 'tenants', op: 'UPDATE', tenant: world.b.id, status: 'SUSPENDED', previous: 'ACTIVE' },
+      { table: 'tenants', op: 'UPDATE', tenant: world.b.id, status: 'ACTIVE', previous: 'SUSPENDED' },
+    ]);
   });
 
   it('covers every table with a lifecycle', async () => {

@@ -130,7 +130,7 @@ describe('tracing', () => {
     const exporter = new InMemorySpanExporter();
     const tracing = startTracing({ serviceName: 'test', processor: new SimpleSpanProcessor({ exporter }) });
     const api = createTestGateway(db, { plugins: [tracing.plugin] });
-    const server = await listen(api.yoga, '127.0.0.1', 0, tracing.tracer);
+    const server = await listen(api.yoga, '127.0.0.1', 0, { tracer: tracing.tracer });
     try {
       const { port } = server.address() as AddressInfo;
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, {

@@ -1,0 +1,289 @@
+import { DomainError } from '../errors.ts';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../observability/logger.ts';
+import { claimsStatement, isSignedIn, type RequestClaims } from '../session/claims.ts';
+import type { Change, ChangeFeed } from './change-feed.ts';
+
+// Realtime subscribers of one gateway process, whatever protocol they speak (GraphQL over SSE or
+// WebSocket, Supabase Realtime). A subscriber follows one tenant, the one its token names, and
+// is authorised when it subscribes by asking the database, as the subscriber, whether that
+// tenant is its active tenant.
+//
+// Database work per change does not grow with the number of subscribers. Every table with a
+// lifecycle has one SELECT policy, `tenant_id = (select private.active_tenant_id())`, whatever
+// the member's role (tests/realtime/hub.test.ts keeps that premise checked): what one active
+// member of a tenant may read of such a row, every active member may. So a change is read once,
+// under row-level security as one subscriber of the row's tenant, and the row handed to all of
+// them. Changes of access (a membership removed, a tenant suspended, a user deactivated) arrive
+// on the same feed and end the subscriptions they concern; a token's expiry ends its own.
+
+/** The tables whose changes subscribers receive: the ones 20251124001900_change_feed.sql announces. */
+export const LIFECYCLE_TABLES = [
+  'analyses',
+  'content_generations',
+  'contract_analyses',
+  'localization_analyses',
+  'customer_behavior_analyses',
+  'compliance_monitoring',
+  'learning_paths',
+  'uploads',
+] as const;
+export type LifecycleTable = (typeof LIFECYCLE_TABLES)[number];
+const isLifecycleTable = (table: string): table is LifecycleTable => (LIFECYCLE_TABLES as readonly string[]).includes(table);
+
+/** One change as subscribers receive it. */
+export interface Delivery {
+  change: Change & { table: LifecycleTable };
+  /**
+   * The row after the change, its columns as the database's JSON gives them (snake_case),
+   * exactly those the `authenticated` role may select, as they are when read (which may be a
+   * later change's); null for a deletion, or a row deleted before it could be read.
+   */
+  row: Record<string, unknown> | null;
+}
+
+export interface Subscriber {
+  /** A signed-in member's verified claims; their tenant is the one the subscriber follows. */
+  claims: RequestClaims;
+  onChange(delivery: Delivery): void;
+  /** The subscription is over and will receive nothing more; called at most once. */
+  onEnd(error: DomainError): void;
+}
+
+export interface Subscription {
+  /** Replaces the claims (a refreshed token of the same user and tenant), re-checked by the database. */
+  renew(claims: RequestClaims): Promise<void>;
+  /** Leaves; nothing of the subscriber is kept. */
+  close(): void;
+}
+
+interface Entry {
+  subscriber: Subscriber;
+  claims: RequestClaims;
+  userId: string;
+  tenantId: string;
+  expiry?: NodeJS.Timeout;
+}
+
+interface TenantGroup {
+  entries: Set<Entry>;
+  leave: () => void;
+  /** Changes of this tenant are read and delivered one after another, in the order announced. */
+  queue: Promise<void>;
+}
+
+export interface HubStats {
+  subscribers: number;
+  tenants: number;
+  /** Changes of a lifecycle table announced for tenants with subscribers. */
+  changes: number;
+  /** Rows read to deliver them: at most one per change, however many subscribers receive it. */
+  reads: number;
+  deliveries: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** setTimeout's longest delay; a later expiry is checked again when it fires. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export class RealtimeHub {
+  private readonly groups = new Map<string, TenantGroup>();
+  private readonly readStatements = new Map<LifecycleTable, Promise<string>>();
+  private readonly counts = { changes: 0, reads: 0, deliveries: 0 };
+
+  constructor(
+    private readonly feed: ChangeFeed,
+    private readonly db: Database,
+    private readonly logger?: Logger,
+  ) {}
+
+  /**
+   * Authorises the subscriber through the database and starts handing it the changes of its
+   * tenant. Refused with UNAUTHENTICATED without a signed-in member's unexpired token, FORBIDDEN
+   * when the token's tenant is not one it is an active member of (TENANT_SUSPENDED when that
+   * tenant is suspended or archived).
+   */
+  async subscribe(subscriber: Subscriber): Promise<Subscription> {
+    const { userId, tenantId } = await this.authorise(subscriber.claims);
+    const entry: Entry = { subscriber, claims: subscriber.claims, userId, tenantId };
+    let group = this.groups.get(tenantId);
+    if (!group) {
+      const created: TenantGroup = { entries: new Set(), leave: () => undefined, queue: Promise.resolve() };
+      created.leave = this.feed.subscribe(tenantId, (change) => this.onFeed(created, change));
+      this.groups.set(tenantId, created);
+      group = created;
+    }
+    group.entries.add(entry);
+    this.scheduleExpiry(entry);
+    return {
+      renew: async (claims) => {
+        const renewed = await this.authorise(claims);
+        if (renewed.userId !== entry.userId || renewed.tenantId !== entry.tenantId) {
+          throw new DomainError('FORBIDDEN', 'a renewed token must name the same user and tenant as the subscription');
+        }
+        entry.claims = claims;
+        this.scheduleExpiry(entry);
+      },
+      close: () => this.remove(entry),
+    };
+  }
+
+  get stats(): HubStats {
+    let subscribers = 0;
+    for (const group of this.groups.values()) subscribers += group.entries.size;
+    return { subscribers, tenants: this.groups.size, ...this.counts };
+  }
+
+  /** Ends every subscription (the process is stopping). */
+  close(): void {
+    for (const group of [...this.groups.values()]) {
+      for (const entry of [...group.entries]) this.end(entry, new DomainError('DATABASE_UNAVAILABLE', 'the gateway is stopping; subscribe again'));
+    }
+  }
+
+  private async authorise(claims: RequestClaims): Promise<{ userId: string; tenantId: string }> {
+    if (!isSignedIn(claims)) {
+      throw new DomainError(
+        claims.role === 'service_role' ? 'FORBIDDEN' : 'UNAUTHENTICATED',
+        'subscriptions follow one tenant: sign in as one of its members',
+      );
+    }
+    if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) {
+      throw new DomainError('UNAUTHENTICATED', 'the token has expired');
+    }
+    const tenantId = claims.app_metadata?.tenant_id;
+    if (typeof tenantId !== 'string' || !UUID.test(tenantId)) {
+      throw new DomainError('FORBIDDEN', 'the token names no tenant (app_metadata.tenant_id) to follow');
+    }
+    const [access] = await this.db.transaction(
+      async (tx) =>
+        (
+          await tx.query<{ active: boolean; status: string | null }>(
+            `select private.active_tenant_id() is not null as active,
+                    (select status::text from public.tenants where id = $1) as status`,
+            [tenantId],
+          )
+        ).rows,
+      claimsStatement(claims, { readOnly: true }),
+    );
+    if (!access?.active) {
+      // A member still sees its suspended tenant's own row, so this names the reason to members only.
+      if (access?.status && access.status !== 'ACTIVE') {
+        throw new DomainError('TENANT_SUSPENDED', `the tenant is ${access.status}: nothing can be followed in it until it is active again`);
+      }
+      throw new DomainError('FORBIDDEN', 'you are not an active member of the tenant your token names');
+    }
+    return { userId: claims.sub, tenantId };
+  }
+
+  private scheduleExpiry(entry: Entry): void {
+    clearTimeout(entry.expiry);
+    entry.expiry = undefined;
+    const exp = entry.claims.exp;
+    if (typeof exp !== 'number') return;
+    const delay = exp * 1000 - Date.now();
+    entry.expiry = setTimeout(() => {
+      if (exp * 1000 > Date.now()) return this.scheduleExpiry(entry);
+      this.end(entry, new DomainError('UNAUTHENTICATED', 'the token has expired; subscribe again with a fresh one'));
+    }, Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+    entry.expiry.unref();
+  }
+
+  private remove(entry: Entry): boolean {
+    clearTimeout(entry.expiry);
+    const group = this.groups.get(entry.tenantId);
+    if (!group?.entries.delete(entry)) return false;
+    if (group.entries.size === 0) {
+      group.leave();
+      this.groups.delete(entry.tenantId);
+    }
+    return true;
+  }
+
+  private end(entry: Entry, error: DomainError): void {
+    if (!this.remove(entry)) return;
+    try {
+      entry.subscriber.onEnd(error);
+    } catch (failure) {
+      this.logger?.error({ err: failure }, 'realtime: a subscriber failed to end');
+    }
+  }
+
+  private onFeed(group: TenantGroup, change: Change): void {
+    if (change.table === 'tenant_users' || change.table === 'users') {
+      const [code, message] =
+        change.table === 'tenant_users'
+          ? (['FORBIDDEN', 'your membership of the tenant was removed'] as const)
+          : (['FORBIDDEN', 'your account was deactivated'] as const);
+      if (change.table === 'users' && change.status === 'ACTIVE') return;
+      for (const entry of [...group.entries]) if (entry.userId === change.user) this.end(entry, new DomainError(code, message));
+      return;
+    }
+    if (change.table === 'tenants') {
+      if (change.status === 'ACTIVE') return;
+      const error = new DomainError('TENANT_SUSPENDED', `the tenant is ${change.status ?? 'no longer active'}`);
+      for (const entry of [...group.entries]) this.end(entry, error);
+      return;
+    }
+    if (!isLifecycleTable(change.table)) return;
+    const lifecycle = change as Delivery['change'];
+    this.counts.changes += 1;
+    group.queue = group.queue.then(() => this.deliver(group, lifecycle)).catch((error: unknown) => {
+      this.logger?.error({ err: error, table: change.table, id: change.id }, 'realtime: a change could not be delivered');
+    });
+  }
+
+  private async deliver(group: TenantGroup, change: Delivery['change']): Promise<void> {
+    const reader = group.entries.values().next().value;
+    if (!reader) return;
+    let row: Record<string, unknown> | null = null;
+    if (change.op !== 'DELETE') {
+      // Null when the row is gone by the time it is read (deleted right after the change): the
+      // change itself, which names the row and its statuses only, still reaches the members.
+      row = await this.read(change.table, change.id, reader.claims);
+    }
+    const delivery: Delivery = { change, row };
+    for (const entry of [...group.entries]) {
+      this.counts.deliveries += 1;
+      try {
+        entry.subscriber.onChange(delivery);
+      } catch (error) {
+        this.logger?.error({ err: error }, 'realtime: a subscriber failed to take a change');
+      }
+    }
+  }
+
+  /** The row as `claims` may read it: one transaction, one round trip on a server. */
+  private async read(table: LifecycleTable, id: string, claims: RequestClaims): Promise<Record<string, unknown> | null> {
+    if (!UUID.test(id)) return null;
+    this.counts.reads += 1;
+    const select = (await this.readStatement(table)).replace('$1', `'${id}'`);
+    const opening = claimsStatement(claims, { readOnly: true });
+    const rows = this.db.once
+      ? await this.db.once<{ row: Record<string, unknown> }>(opening, select)
+      : await this.db.transaction(async (tx) => (await tx.query<{ row: Record<string, unknown> }>(select)).rows, opening);
+    return rows[0]?.row ?? null;
+  }
+
+  /** Selects exactly the columns `authenticated` holds SELECT on (the embedding is not one). */
+  private readStatement(table: LifecycleTable): Promise<string> {
+    let statement = this.readStatements.get(table);
+    if (!statement) {
+      statement = this.db
+        .query<{ name: string }>(
+          `select attname as name from pg_attribute
+           where attrelid = ('public.' || quote_ident($1))::regclass and attnum > 0 and not attisdropped
+             and has_column_privilege('authenticated', attrelid, attnum, 'SELECT')
+           order by attnum`,
+          [table],
+        )
+        .then(({ rows }) => {
+          const columns = rows.map(({ name }) => `"${name.replaceAll('"', '""')}"`).join(', ');
+          return `select to_jsonb(r) as row from (select ${columns} from public."${table}" where id = $1) r`;
+        });
+      statement.catch(() => this.readStatements.delete(table));
+      this.readStatements.set(table, statement);
+    }
+    return statement;
+  }
+}
