@@ -63,7 +63,7 @@ async function main(config: Config, logger: Logger) {
     maxBodyBytes: limits.maxBodyBytes,
     timeouts: { statementTimeoutMs: limits.statementTimeoutMs, timeoutMs: limits.requestTimeoutMs },
     admission: createAdmission(database.gateway, counter, limits.rate, logger),
-    metrics: observability.metrics ? createMetrics({ pool: database.pool }) : undefined,
+    metrics: observability.metrics ? createMetrics({ pool: database.pool, realtime: () => realtime.stats }) : undefined,
     trustProxy: limits.trustProxy,
     plannedReads: config.plannedReads,
     plannedWrites: config.plannedWrites,

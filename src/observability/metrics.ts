@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestScope } from './request-scope.ts';
+import type { HubStats } from '../realtime/hub.ts';
 
 /** Codes that mean a limit refused the request: counted on their own so an operator sees pressure. */
 const LIMIT_CODES = new Set([
@@ -27,7 +28,7 @@ export interface PoolStats {
 }
 
 /** Prometheus metrics of one gateway, in a registry of its own (so several can live in one process). */
-export function createMetrics(options: { pool?: PoolStats } = {}) {
+export function createMetrics(options: { pool?: PoolStats; realtime?: () => HubStats } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labels = ['operation', 'outcome'] as const;
@@ -62,6 +63,9 @@ export function createMetrics(options: { pool?: PoolStats } = {}) {
     });
   }
 
+  const { realtime } = options;
+  if (realtime) realtimeMetrics(registry, realtime);
+
   const operations = new Set<string>();
   const operationLabel = (name: string | undefined, type: string | undefined) => {
     // Refused before the document was read: nothing is known of the operation.
@@ -89,3 +93,36 @@ export function createMetrics(options: { pool?: PoolStats } = {}) {
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The realtime hub's figures, read when scraped: subscribers now, and what changes cost. Rows
+ * read per change stays at most 1 however many subscribers there are; deliveries grow with them.
+ */
+function realtimeMetrics(registry: Registry, stats: () => HubStats): void {
+  new Gauge({
+    name: 'gateway_realtime_subscribers',
+    help: 'Realtime subscriptions open on this process (GraphQL and Supabase Realtime).',
+    registers: [registry],
+    collect() {
+      this.set(stats().subscribers);
+    },
+  });
+  const counters = {
+    changes: 'Changes of lifecycle rows announced for tenants with subscribers.',
+    reads: 'Rows read to deliver those changes: one per change, whatever the number of subscribers.',
+    deliveries: 'Changes handed to subscribers.',
+  } as const;
+  for (const [key, help] of Object.entries(counters) as [keyof typeof counters, string][]) {
+    let seen = 0;
+    new Counter({
+      name: `gateway_realtime_${key}_total`,
+      help,
+      registers: [registry],
+      collect() {
+        const now = stats()[key];
+        this.inc(now - seen);
+        seen = now;
+      },
+    });
+  }
+}
