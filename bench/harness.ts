@@ -101,7 +101,9 @@ function startCommand(): string[] {
 /** `npm start` as its own process, so the load generator does not share its event loop. */
 export function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const { DATABASE_URL: _unused, ...inherited } = process.env;
-  const child = spawn(process.execPath, startCommand(), {
+  // BENCH_CPU_PROF_DIR=<dir> profiles the gateway (node --cpu-prof), written when it stops.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, ...startCommand()], {
     // Not production: the embedded server then writes the demo identities the bench signs for.
     env: { ...inherited, PORT: '0', SUPABASE_JWT_SECRET: SECRET, NODE_ENV: 'development', LOG_PRETTY: 'false', ...UNTHROTTLED, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

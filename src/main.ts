@@ -16,6 +16,7 @@ import { createProvider, describeProvider } from './ai/index.ts';
 import { Worker } from './worker/worker.ts';
 import { ChangeFeed } from './realtime/change-feed.ts';
 import { RealtimeHub } from './realtime/hub.ts';
+import { createSupabaseRealtime, SUPABASE_REALTIME_PATH } from './realtime/supabase-realtime.ts';
 import { graphqlOverWebSocket } from './server/websocket.ts';
 
 const DEMO_EMAIL = 'admin@example.com';
@@ -73,9 +74,11 @@ async function main(config: Config, logger: Logger) {
     realtime,
   });
   const websocket = graphqlOverWebSocket(yoga, { logger, maxPayloadBytes: limits.maxBodyBytes });
+  // For @supabase/supabase-js clients pointed at the gateway: postgres_changes and broadcast.
+  const supabaseRealtime = createSupabaseRealtime({ hub: realtime, verifyToken: tokens.verifyToken, db: database.gateway, logger });
   const server = await listen(yoga, config.host, config.port, {
     tracer: tracing?.tracer,
-    upgrades: { '/graphql': websocket.handleUpgrade },
+    upgrades: { '/graphql': websocket.handleUpgrade, [SUPABASE_REALTIME_PATH]: supabaseRealtime.handleUpgrade },
   });
   const { port } = server.address() as AddressInfo;
   logger.info(`GraphQL at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`);
@@ -92,7 +95,7 @@ async function main(config: Config, logger: Logger) {
     logger.info(`${signal}: finishing in-flight requests`);
     // Subscribers are told the gateway is stopping; their sockets would keep the server open.
     realtime.close();
-    await websocket.close();
+    await Promise.all([websocket.close(), supabaseRealtime.close()]);
     await closeGracefully(server);
     await feed.stop();
     await worker?.stop();

@@ -36,8 +36,9 @@ export interface Delivery {
   change: Change & { table: LifecycleTable };
   /**
    * The row after the change, its columns as the database's JSON gives them (snake_case),
-   * exactly those the `authenticated` role may select, as they are when read (which may be a
-   * later change's); null for a deletion, or a row deleted before it could be read.
+   * exactly those the `authenticated` role may select, as they are when read (other columns may
+   * already show a later change) with the status of this change; null for a deletion, or for a
+   * row deleted before it could be read.
    */
   row: Record<string, unknown> | null;
 }
@@ -62,6 +63,10 @@ interface Entry {
   claims: RequestClaims;
   userId: string;
   tenantId: string;
+  /** Still being authorised: hears changes of access (which may end it) but receives no changes. */
+  pending: boolean;
+  /** Why it was ended while pending, for subscribe() to throw. */
+  endedWith?: DomainError;
   expiry?: NodeJS.Timeout;
 }
 
@@ -80,6 +85,24 @@ export interface HubStats {
   /** Rows read to deliver them: at most one per change, however many subscribers receive it. */
   reads: number;
   deliveries: number;
+}
+
+/** The user and tenant a subscriber's claims name; refused without a signed-in member's unexpired token. */
+function signedInMember(claims: RequestClaims): { userId: string; tenantId: string } {
+  if (!isSignedIn(claims)) {
+    throw new DomainError(
+      claims.role === 'service_role' ? 'FORBIDDEN' : 'UNAUTHENTICATED',
+      'subscriptions follow one tenant: sign in as one of its members',
+    );
+  }
+  if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) {
+    throw new DomainError('UNAUTHENTICATED', 'the token has expired');
+  }
+  const tenantId = claims.app_metadata?.tenant_id;
+  if (typeof tenantId !== 'string' || !UUID.test(tenantId)) {
+    throw new DomainError('FORBIDDEN', 'the token names no tenant (app_metadata.tenant_id) to follow');
+  }
+  return { userId: claims.sub, tenantId };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -104,23 +127,29 @@ export class RealtimeHub {
    * tenant is suspended or archived).
    */
   async subscribe(subscriber: Subscriber): Promise<Subscription> {
-    const { userId, tenantId } = await this.authorise(subscriber.claims);
-    const entry: Entry = { subscriber, claims: subscriber.claims, userId, tenantId };
-    let group = this.groups.get(tenantId);
-    if (!group) {
-      const created: TenantGroup = { entries: new Set(), leave: () => undefined, queue: Promise.resolve() };
-      created.leave = this.feed.subscribe(tenantId, (change) => this.onFeed(created, change));
-      this.groups.set(tenantId, created);
-      group = created;
+    const { userId, tenantId } = signedInMember(subscriber.claims);
+    // Listening before asking the database: a membership removed or a tenant suspended while it
+    // answers is heard, and ends the entry before it receives anything.
+    const entry: Entry = { subscriber, claims: subscriber.claims, userId, tenantId, pending: true };
+    this.add(entry);
+    try {
+      await this.authorise(subscriber.claims, tenantId);
+    } catch (error) {
+      this.remove(entry);
+      throw error;
     }
-    group.entries.add(entry);
+    if (entry.endedWith) throw entry.endedWith;
+    entry.pending = false;
     this.scheduleExpiry(entry);
     return {
       renew: async (claims) => {
-        const renewed = await this.authorise(claims);
+        const renewed = signedInMember(claims);
         if (renewed.userId !== entry.userId || renewed.tenantId !== entry.tenantId) {
           throw new DomainError('FORBIDDEN', 'a renewed token must name the same user and tenant as the subscription');
         }
+        await this.authorise(claims, renewed.tenantId);
+        // Ended (or left) meanwhile: nothing to renew.
+        if (!this.groups.get(entry.tenantId)?.entries.has(entry)) return;
         entry.claims = claims;
         this.scheduleExpiry(entry);
       },
@@ -130,7 +159,7 @@ export class RealtimeHub {
 
   get stats(): HubStats {
     let subscribers = 0;
-    for (const group of this.groups.values()) subscribers += group.entries.size;
+    for (const group of this.groups.values()) for (const entry of group.entries) if (!entry.pending) subscribers += 1;
     return { subscribers, tenants: this.groups.size, ...this.counts };
   }
 
@@ -141,20 +170,19 @@ export class RealtimeHub {
     }
   }
 
-  private async authorise(claims: RequestClaims): Promise<{ userId: string; tenantId: string }> {
-    if (!isSignedIn(claims)) {
-      throw new DomainError(
-        claims.role === 'service_role' ? 'FORBIDDEN' : 'UNAUTHENTICATED',
-        'subscriptions follow one tenant: sign in as one of its members',
-      );
+  private add(entry: Entry): void {
+    let group = this.groups.get(entry.tenantId);
+    if (!group) {
+      const created: TenantGroup = { entries: new Set(), leave: () => undefined, queue: Promise.resolve() };
+      created.leave = this.feed.subscribe(entry.tenantId, (change) => this.onFeed(created, change));
+      this.groups.set(entry.tenantId, created);
+      group = created;
     }
-    if (typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now()) {
-      throw new DomainError('UNAUTHENTICATED', 'the token has expired');
-    }
-    const tenantId = claims.app_metadata?.tenant_id;
-    if (typeof tenantId !== 'string' || !UUID.test(tenantId)) {
-      throw new DomainError('FORBIDDEN', 'the token names no tenant (app_metadata.tenant_id) to follow');
-    }
+    group.entries.add(entry);
+  }
+
+  /** Asks the database, as the subscriber, whether the tenant is its active tenant. */
+  private async authorise(claims: RequestClaims, tenantId: string): Promise<void> {
     const [access] = await this.db.transaction(
       async (tx) =>
         (
@@ -173,7 +201,6 @@ export class RealtimeHub {
       }
       throw new DomainError('FORBIDDEN', 'you are not an active member of the tenant your token names');
     }
-    return { userId: claims.sub, tenantId };
   }
 
   private scheduleExpiry(entry: Entry): void {
@@ -202,6 +229,11 @@ export class RealtimeHub {
 
   private end(entry: Entry, error: DomainError): void {
     if (!this.remove(entry)) return;
+    // Not yet handed back to its subscriber: subscribe() throws this instead.
+    if (entry.pending) {
+      entry.endedWith = error;
+      return;
+    }
     try {
       entry.subscriber.onEnd(error);
     } catch (failure) {
@@ -234,16 +266,23 @@ export class RealtimeHub {
   }
 
   private async deliver(group: TenantGroup, change: Delivery['change']): Promise<void> {
-    const reader = group.entries.values().next().value;
-    if (!reader) return;
+    const readers = [...group.entries].filter((entry) => !entry.pending);
+    if (readers.length === 0) return;
     let row: Record<string, unknown> | null = null;
     if (change.op !== 'DELETE') {
-      // Null when the row is gone by the time it is read (deleted right after the change): the
-      // change itself, which names the row and its statuses only, still reaches the members.
-      row = await this.read(change.table, change.id, reader.claims);
+      row = await this.read(change.table, change.id, readers[0]!.claims);
+      // The reader may have lost access an instant before the database says so on the feed: one
+      // other member's read tells that apart from a row that is gone.
+      const other = readers.find((entry) => entry.userId !== readers[0]!.userId);
+      if (!row && other) row = await this.read(change.table, change.id, other.claims);
+      // Still null: the row was deleted right after the change. The change itself, which names
+      // the row and its statuses only, still reaches the members; its deletion follows.
+      // Read later than the change, the row may already be further on: it carries the change's own status.
+      if (row && change.status !== null) row = { ...row, status: change.status };
     }
     const delivery: Delivery = { change, row };
-    for (const entry of [...group.entries]) {
+    for (const entry of readers) {
+      if (entry.pending || !group.entries.has(entry)) continue;
       this.counts.deliveries += 1;
       try {
         entry.subscriber.onChange(delivery);

@@ -57,6 +57,17 @@ interface StatusChangeEvent {
 
 const nodeKinds = new WeakMap<object, StatusKind>();
 
+/**
+ * One event object per change, whichever subscriber of the tenant receives it: its node is
+ * built once, and src/realtime/shared-results.ts can execute it once per operation.
+ */
+const sharedEvents = new WeakMap<Delivery, StatusChangeEvent>();
+function eventOf(kind: StatusKind, delivery: Delivery): StatusChangeEvent {
+  let event = sharedEvents.get(delivery);
+  if (!event) sharedEvents.set(delivery, (event = { kind, delivery, node: delivery.row && toModel(kind, delivery.row) }));
+  return event;
+}
+
 const StatusChangeNode = builder.unionType('StatusChangeNode', {
   types: Object.values(KINDS).map(({ ref }) => ref),
   resolveType: (node) => KINDS[nodeKinds.get(node)!].ref,
@@ -139,7 +150,7 @@ builder.subscriptionField('statusChanged', (t) =>
           const kind = KIND_OF_TABLE.get(delivery.change.table)!;
           if (kinds && !kinds.has(kind)) return;
           if (projectId && delivery.change.project !== projectId) return;
-          events.push({ kind, delivery, node: delivery.row && toModel(kind, delivery.row) });
+          events.push(eventOf(kind, delivery));
         },
         // The subscriber is told why, as the last event, then the stream completes.
         onEnd: (error) => {

@@ -21,6 +21,7 @@ import { renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { useErrorCodes } from './plugins/use-error-codes.ts';
 import { scopeOf, useObservation } from './plugins/use-observation.ts';
 import { useRequestTransaction } from '../session/use-request-transaction.ts';
+import { useSharedEventResults } from '../realtime/shared-results.ts';
 
 export interface GatewayOptions {
   /** The raw gateway connection: API key lookups and readiness. */
@@ -153,6 +154,7 @@ export function createGateway(options: GatewayOptions) {
       useObservation({ logger, metrics }),
       ...useQueryLimits(limits),
       useRequestTransaction(logger),
+      useSharedEventResults(),
       useErrorCodes(),
       useMetricsEndpoint(metrics),
       useGraphiQLAssets(),

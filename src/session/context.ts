@@ -46,6 +46,8 @@ export function createContext(
     claims: caller.claims,
     ...session(),
     async startOver() {
+      // Nothing ran as the caller: the transaction and loaders are as good as new.
+      if (!context.transaction.used) return;
       await context.transaction.finish('commit');
       Object.assign(context, session());
       context.transaction.setReadOnly(true);

@@ -59,6 +59,11 @@ export class RequestTransaction {
     return this.client !== undefined || this.connection !== undefined;
   }
 
+  /** Whether any statement ran (or began to) as the caller: the transaction opened, or the operation's one statement ran. */
+  get used(): boolean {
+    return this.isOpen || this.over;
+  }
+
   /** Must be called before the first statement; queries and subscriptions never write. */
   setReadOnly(readOnly: boolean): void {
     if (this.isOpen) throw new Error('setReadOnly must be called before the transaction opens');

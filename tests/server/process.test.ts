@@ -4,6 +4,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { createClient as createSupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { overWebSocket, type RealtimeGateway, type Received, subscribeOverSse, subscribeOverWebSocket } from '../support/realtime.ts';
+
+interface StatusEvent {
+  statusChanged: { id: string; status: string };
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+}
 
 // `npm start` as a user runs it: a real process on an embedded database in a fresh DATA_DIR.
 let dataDir: string;
@@ -93,11 +114,36 @@ describe('npm start on the embedded database', () => {
     expect(await stop(second, 'SIGINT')).toBe(0);
   });
 
-  it('runs a requested analysis in the background to COMPLETED, and search then finds it', async () => {
+  it('runs a requested analysis in the background to COMPLETED, tells every kind of subscriber, and search then finds it', async () => {
     const server = await start({});
+    const watchers: { dispose(): void }[] = [];
     try {
       expect(server.output()).toMatch(/worker \S+ started/);
       const token = await mintToken('test@example.com');
+      // The README's clients, each told of the analysis' statuses as they happen.
+      const gateway = { url: server.url } as RealtimeGateway;
+      const query = 'subscription { statusChanged(kinds: [ANALYSIS]) { id status } }';
+      const ws = overWebSocket(gateway, token);
+      const overWs = subscribeOverWebSocket<StatusEvent>(ws, query);
+      const overSse = subscribeOverSse<StatusEvent>(gateway, token, query);
+      const supabase = createSupabaseClient(server.url, 'anon-key', {
+        auth: { persistSession: false, autoRefreshToken: false },
+        realtime: { transport: WebSocket as never },
+      });
+      await supabase.realtime.setAuth(token);
+      const supabaseStatuses: { id: string; status: string }[] = [];
+      const joined = new Promise<string>((resolve) =>
+        supabase
+          .channel('analyses')
+          .on('postgres_changes', { event: '*', schema: 'public', table: 'analyses' }, (change) => {
+            const row = change.new as { id?: string; status?: string };
+            if (row.id && row.status) supabaseStatuses.push({ id: row.id, status: row.status });
+          })
+          .subscribe((status) => status !== 'CLOSED' && resolve(status)),
+      );
+      watchers.push(ws, overWs, overSse, { dispose: () => void supabase.removeAllChannels() });
+      expect(await joined).toBe('SUBSCRIBED');
+      await until(async () => (await metric(server.url, 'gateway_realtime_subscribers')) >= 3, 10_000);
       const call = async <Data>(query: string, variables: Record<string, unknown> = {}) => {
         const response = await fetch(`${server.url}/graphql`, {
           method: 'POST',
@@ -133,7 +179,18 @@ describe('npm start on the embedded database', () => {
         if (!found) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(found).toBe(true);
+
+      const uuid = decodeGlobalID(id).id;
+      const statusesOf = (received: Received<StatusEvent>) =>
+        received.events.map((event) => event.data?.statusChanged).filter((change) => change?.id === id).map((change) => change!.status);
+      for (const received of [overWs, overSse]) {
+        await until(() => statusesOf(received).length >= 3);
+        expect(statusesOf(received)).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
+      }
+      await until(() => supabaseStatuses.filter((row) => row.id === uuid).length >= 3);
+      expect(supabaseStatuses.filter((row) => row.id === uuid).map((row) => row.status)).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
     } finally {
+      for (const watcher of watchers) watcher.dispose();
       expect(await stop(server, 'SIGTERM')).toBe(0);
     }
   }, 120_000);

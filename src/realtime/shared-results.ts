@@ -1,0 +1,97 @@
+import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../session/context.ts';
+
+// One change reaches every subscriber of its tenant as the same event object. Subscribers that
+// sent the same operation (the same document, operation name and variables: what one client
+// app sends from every browser) then get the same result for it, so it is executed once per
+// change rather than once per subscriber, and what each subscriber costs is sending it.
+//
+// A result is shared only when executing it touched nothing of the subscriber's: no statement
+// ran as them (their transaction never opened: no relation read, no role looked up). Whatever
+// the schema resolves from the event alone is the same for every subscriber of the tenant, as
+// the event was read once for all of them (src/realtime/hub.ts). When execution did read as the
+// subscriber, that operation is executed per subscriber from then on.
+
+interface Outcome {
+  result: ExecutionResult;
+  /** Nothing of the executing subscriber's own was read to produce it. */
+  shareable: boolean;
+}
+
+/** Per event, the outcome of each operation executed for it. */
+const outcomes = new WeakMap<object, Map<string, Promise<Outcome>>>();
+/** Operations found to read as their subscriber, by document: never shared again. */
+const perSubscriber = new WeakMap<DocumentNode, Set<string>>();
+/** A stable key per parsed document (yoga's parse cache hands the same query text the same document). */
+const documentKeys = new WeakMap<DocumentNode, number>();
+let nextDocumentKey = 0;
+
+function operationKey(args: ExecutionArgs): string {
+  let key = documentKeys.get(args.document);
+  if (key === undefined) documentKeys.set(args.document, (key = nextDocumentKey++));
+  return `${key}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+}
+
+async function executeAlone(args: ExecutionArgs, event: unknown): Promise<Outcome> {
+  const ctx = args.contextValue as GatewayContext;
+  const result = await execute({ ...args, rootValue: event });
+  return { result, shareable: !ctx.transaction.used };
+}
+
+async function resultFor(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
+  if (typeof event !== 'object' || event === null || perSubscriber.get(args.document)?.has(key)) {
+    return execute({ ...args, rootValue: event });
+  }
+  let byOperation = outcomes.get(event);
+  if (!byOperation) outcomes.set(event, (byOperation = new Map()));
+  const pending = byOperation.get(key);
+  if (!pending) {
+    const outcome = executeAlone(args, event);
+    byOperation.set(key, outcome);
+    const { result, shareable } = await outcome;
+    if (!shareable) {
+      let keys = perSubscriber.get(args.document);
+      if (!keys) perSubscriber.set(args.document, (keys = new Set()));
+      keys.add(key);
+      byOperation.delete(key);
+    }
+    return result;
+  }
+  const { result, shareable } = await pending;
+  // Executed as another subscriber with reads of their own: this one's must be its own.
+  return shareable ? result : execute({ ...args, rootValue: event });
+}
+
+/**
+ * The source's events as results. An iterator rather than a generator: a client that leaves
+ * before the first event must still reach the source's return(), which ends the subscription.
+ */
+function mapEvents(stream: AsyncIterable<unknown>, args: ExecutionArgs, key: string): AsyncIterableIterator<ExecutionResult> {
+  const source = stream[Symbol.asyncIterator]();
+  const done = { value: undefined, done: true } as const;
+  return {
+    async next() {
+      const step = await source.next();
+      return step.done ? done : { value: await resultFor(args, key, step.value), done: false };
+    },
+    return: async () => (await source.return?.(), done),
+    throw: async (error: unknown) => (await source.return?.(), Promise.reject(error)),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** Subscriptions execute each event once per operation, not once per subscriber, where that is sound. */
+export function useSharedEventResults(): Plugin<GatewayContext> {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(async (args) => {
+        const stream = await createSourceEventStream(args);
+        if (!(Symbol.asyncIterator in stream)) return stream;
+        return mapEvents(stream, args, operationKey(args));
+      });
+    },
+  };
+}
