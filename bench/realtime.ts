@@ -26,6 +26,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 8);
 /** Sockets opened at once while subscribing. */
 const CONNECT_BATCH = 200;
+/** `lean` (the default): the protocol spoken directly over ws; `graphql-ws`: its client library. */
+const CLIENT = process.env.BENCH_CLIENT ?? 'lean';
 
 const SUBSCRIPTION = `subscription { statusChanged { id status previousStatus node { ... on Analysis { status } } } }`;
 
@@ -37,7 +39,8 @@ interface Member {
 
 interface Subscriber {
   member: Member;
-  client: Client;
+  /** Closes the client. */
+  close: () => void | Promise<void>;
   received: number;
   foreign: number;
 }
@@ -73,10 +76,17 @@ async function seedTenants(owner: Database): Promise<{ tenants: string[]; member
   return { tenants: tenants.map((tenant) => tenant.id), members };
 }
 
-function connect(url: string, member: Member, token: string, onEvent: (id: string, status: string) => void): Promise<Subscriber> {
-  const subscriber: Subscriber = { member, received: 0, foreign: 0, client: undefined as never };
+type OnEvent = (id: string, status: string) => void;
+
+function connect(url: string, member: Member, token: string, onEvent: OnEvent): Promise<Subscriber> {
+  return CLIENT === 'graphql-ws' ? connectGraphqlWs(url, member, token, onEvent) : connectLean(url, member, token, onEvent);
+}
+
+/** The graphql-ws client, as an application runs it. */
+function connectGraphqlWs(url: string, member: Member, token: string, onEvent: OnEvent): Promise<Subscriber> {
+  const subscriber: Subscriber = { member, received: 0, foreign: 0, close: () => undefined };
   return new Promise((resolve, reject) => {
-    subscriber.client = createClient({
+    const client: Client = createClient({
       url: `${url.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${token}` },
@@ -85,7 +95,8 @@ function connect(url: string, member: Member, token: string, onEvent: (id: strin
       on: { connected: () => resolve(subscriber) },
       onNonLazyError: reject,
     });
-    subscriber.client.subscribe<{ statusChanged: { id: string; status: string } }>(
+    subscriber.close = () => client.dispose();
+    client.subscribe<{ statusChanged: { id: string; status: string } }>(
       { query: SUBSCRIPTION },
       {
         next: ({ data, errors }) => {
@@ -97,6 +108,36 @@ function connect(url: string, member: Member, token: string, onEvent: (id: strin
         complete: () => undefined,
       },
     );
+  });
+}
+
+/**
+ * The same protocol (graphql-transport-ws) spoken directly over ws: connection_init with the
+ * token, one subscribe, then `next` messages. What it saves the load generator per message is
+ * CPU the gateway shares on a small machine.
+ */
+function connectLean(url: string, member: Member, token: string, onEvent: OnEvent): Promise<Subscriber> {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  const subscriber: Subscriber = { member, received: 0, foreign: 0, close: () => socket.close(1000) };
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; payload?: { data?: { statusChanged: { id: string; status: string } }; errors?: unknown } };
+      if (message.type === 'connection_ack') {
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }));
+        resolve(subscriber);
+      } else if (message.type === 'next') {
+        const change = message.payload?.data?.statusChanged;
+        if (!change) return console.error('subscription error', JSON.stringify(message.payload?.errors));
+        subscriber.received += 1;
+        onEvent(decodeGlobalID(change.id).id, change.status);
+      } else if (message.type === 'ping') {
+        socket.send('{"type":"pong"}');
+      } else if (message.type === 'error' || message.type === 'complete') {
+        console.error('subscription ended', String(data));
+      }
+    });
   });
 }
 
@@ -199,6 +240,7 @@ async function main() {
     }
     await Promise.all(inFlight);
     const writeSeconds = (performance.now() - started) / 1000;
+    const rssMb = (await metric(gateway, 'process_resident_memory_bytes')) / 2 ** 20;
     // Let the last events arrive.
     const expectedPerTenant = new Map<string, number>();
     for (const key of committedAt.keys()) {
@@ -224,15 +266,16 @@ async function main() {
     // The writer commits one transaction per change, and the two readings of the statistics one each.
     const gatewayTransactions = after.commits - before.commits - writes - 2;
     console.log('');
-    console.log(`subscribers                 ${SUBSCRIBERS} (${TENANTS} tenants, ${SUBSCRIBERS / TENANTS} each, a quarter VIEWERs), one gateway process`);
+    console.log(`subscribers                 ${SUBSCRIBERS} (${TENANTS} tenants, ${SUBSCRIBERS / TENANTS} each, a quarter VIEWERs), one gateway process, ${CLIENT} clients`);
     console.log(`changes committed           ${writes} in ${writeSeconds.toFixed(1)} s = ${(writes / writeSeconds).toFixed(0)} changes/s (${late} started over 100 ms late)`);
     console.log(`events delivered            ${arrivals.length} of ${expected} expected`);
     console.log(`delivery (commit -> client) p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms`);
+    console.log(`gateway RSS                 ${rssMb.toFixed(0)} MB at the end of the writes`);
     console.log(`cross-tenant deliveries     ${foreign}`);
     console.log(`missed events               ${missed}`);
     console.log(`rows read per change        ${((after.reads - before.reads) / changes).toFixed(3)} (gateway: ${after.reads - before.reads} reads for ${changes} changes)`);
     console.log(`gateway transactions/change ${(gatewayTransactions / writes).toFixed(3)} (pg_stat_database commits beyond the writer's)`);
-    for (const subscriber of subscribers) await subscriber.client.dispose();
+    for (const subscriber of subscribers) await subscriber.close();
   } finally {
     await writers.end();
     await stats.end();

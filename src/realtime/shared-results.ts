@@ -2,6 +2,7 @@ import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../session/context.ts';
 
+// Each event of a subscription is executed here, then its transaction (if it opened one) ended.
 // One change reaches every subscriber of its tenant as the same event object. Subscribers that
 // sent the same operation (the same document, operation name and variables: what one client
 // app sends from every browser) then get the same result for it, so it is executed once per
@@ -69,12 +70,18 @@ async function resultFor(args: ExecutionArgs, key: string, event: unknown): Prom
  */
 function mapEvents(stream: AsyncIterable<unknown>, args: ExecutionArgs, key: string): AsyncIterableIterator<ExecutionResult> {
   const source = stream[Symbol.asyncIterator]();
+  const ctx = args.contextValue as GatewayContext;
   const done = { value: undefined, done: true } as const;
   return {
-    async next() {
-      const step = await source.next();
-      return step.done ? done : { value: await resultFor(args, key, step.value), done: false };
-    },
+    next: () =>
+      source.next().then((step) => {
+        if (step.done) return done;
+        return resultFor(args, key, step.value).then((value) => {
+          // Whatever this event read as the subscriber is committed before the next event.
+          const over = ctx.startOver();
+          return over ? over.then(() => ({ value, done: false as const })) : { value, done: false as const };
+        });
+      }),
     return: async () => (await source.return?.(), done),
     throw: async (error: unknown) => (await source.return?.(), Promise.reject(error)),
     [Symbol.asyncIterator]() {

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { createGraphQLError } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { DomainError, isErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { UpgradeHandler } from './http.ts';
@@ -21,36 +21,81 @@ export interface GraphQLWebSocket {
 
 type Enveloped = ReturnType<Gateway['getEnveloped']>;
 
+/** Past this much unsent data the client is not reading: it is disconnected rather than buffered for. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** A ping this often; a client that has not answered the previous one by the next is gone. */
+const KEEP_ALIVE_MS = 12_000;
+
 export function graphqlOverWebSocket(yoga: Gateway, options: { logger: Logger; maxPayloadBytes: number }): GraphQLWebSocket {
-  const server = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
-  useServer<Record<string, unknown> | undefined, { request: IncomingMessage }>(
-    {
-      // Without it a client may hold a socket open and never say who it is.
-      connectionInitWaitTimeout: 10_000,
-      execute: (args) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        try {
-          const request = asFetchRequest(ctx.extra.request, ctx.connectionParams);
-          const enveloped = yoga.getEnveloped({ request, req: ctx.extra.request, params: payload });
-          const document = enveloped.parse(payload.query);
-          const errors = enveloped.validate(enveloped.schema, document);
-          if (errors.length) return errors;
-          return {
-            schema: enveloped.schema,
-            document,
-            operationName: payload.operationName,
-            variableValues: payload.variables,
-            contextValue: await enveloped.contextFactory(),
-            rootValue: enveloped,
-          } satisfies ExecutionArgs;
-        } catch (error) {
-          return [asGraphQLError(error, options.logger)];
-        }
-      },
+  const { logger } = options;
+  const server = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, handleProtocols });
+  const protocol = makeServer<Record<string, unknown> | undefined, { request: IncomingMessage }>({
+    // Without it a client may hold a socket open and never say who it is.
+    connectionInitWaitTimeout: 10_000,
+    execute: (args) => (args.rootValue as Enveloped).execute(args),
+    subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+    onSubscribe: async (ctx, _id, payload) => {
+      try {
+        const request = asFetchRequest(ctx.extra.request, ctx.connectionParams);
+        const enveloped = yoga.getEnveloped({ request, req: ctx.extra.request, params: payload });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length) return errors;
+        return {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: enveloped,
+        } satisfies ExecutionArgs;
+      } catch (error) {
+        return [asGraphQLError(error, logger)];
+      }
     },
-    server,
-  );
+  } satisfies ServerOptions<Record<string, unknown> | undefined, { request: IncomingMessage }>);
+  server.on('connection', (socket: WebSocket, request: IncomingMessage) => serve(socket, request));
+
+  // graphql-ws's own adapter for ws, but for send: one subscriber's message is handed to the
+  // socket without waiting for the kernel to take it (fan-out sends thousands a second), and a
+  // client that stops reading is cut off when its unsent data passes MAX_BUFFERED_BYTES.
+  function serve(socket: WebSocket, request: IncomingMessage): void {
+    socket.once('error', (error) => {
+      logger.warn({ err: error }, 'websocket: socket error');
+      socket.terminate();
+    });
+    let alive = true;
+    const keepAlive = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+    socket.on('pong', () => (alive = true));
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return socket.terminate();
+          socket.send(data);
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch((error: unknown) => {
+              logger.error({ err: error }, 'websocket: a message could not be handled');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      { request },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(keepAlive);
+      void closed(code, String(reason));
+    });
+  }
+
   return {
     handleUpgrade: (req, socket, head) => server.handleUpgrade(req, socket, head, (ws) => server.emit('connection', ws, req)),
     get connections() {

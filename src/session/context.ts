@@ -22,7 +22,7 @@ export interface GatewayContext {
    * loaders: each event of a subscription is resolved in a short transaction of its own, never
    * one held open for the subscription's lifetime.
    */
-  startOver(): Promise<void>;
+  startOver(): Promise<void> | undefined;
   /** The request's log and metrics record; absent outside HTTP (schema printing, tests of resolvers). */
   scope?: RequestScope;
   /** Embeds search queries; absent, only KEYWORD search works. */
@@ -45,12 +45,14 @@ export function createContext(
     caller,
     claims: caller.claims,
     ...session(),
-    async startOver() {
-      // Nothing ran as the caller: the transaction and loaders are as good as new.
-      if (!context.transaction.used) return;
-      await context.transaction.finish('commit');
-      Object.assign(context, session());
-      context.transaction.setReadOnly(true);
+    startOver() {
+      // Nothing ran as the caller: the transaction and loaders are as good as new (and, called
+      // for every event of every subscriber, this returns at once, with no promise to wait on).
+      if (!context.transaction.used) return undefined;
+      return context.transaction.finish('commit').then(() => {
+        Object.assign(context, session());
+        context.transaction.setReadOnly(true);
+      });
     },
     scope,
     ai,

@@ -33,17 +33,15 @@ export function useRequestTransaction(logger: Logger): Plugin<GatewayContext> {
       };
     },
     // A subscription never holds a transaction open: subscribing authorises through the
-    // database on its own, and each event's fields resolve in a short read-only transaction.
+    // database on its own, and each event's fields resolve in a short read-only transaction
+    // (GatewayContext.startOver, after each event: src/realtime/shared-results.ts).
     onSubscribe({ args }) {
       const ctx = args.contextValue;
       ctx.transaction.setReadOnly(true);
       return {
         onSubscribeResult({ result }) {
           if (!isAsyncIterable(result)) return void ctx.transaction.finish('commit').catch(() => undefined);
-          return {
-            onNext: () => ctx.startOver(),
-            onEnd: () => void ctx.transaction.finish('rollback').catch(() => undefined),
-          };
+          return { onEnd: () => void ctx.transaction.finish('rollback').catch(() => undefined) };
         },
       };
     },

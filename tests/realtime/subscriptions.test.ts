@@ -254,3 +254,31 @@ describe('the node of a change', () => {
     expect(reads[0]).toMatch(/"public"\."users"/);
   });
 });
+
+describe('executing a change once per operation', () => {
+  it('shares a result only where nothing was read as the subscriber', async () => {
+    const relations = `subscription { statusChanged { node { ... on Analysis { status requestedBy { email } } } } }`;
+    const plain = `subscription { statusChanged { node { ... on Analysis { status } } } }`;
+    const member = await tokenFor(world.a.member, world.a.id);
+    const admin = await tokenFor(world.a.admin, world.a.id);
+    type Node = { statusChanged: { node: { status: string; requestedBy?: { email: string } } } };
+    const received = [
+      kept(subscribeOverSse<Node>(gateway, member, relations)),
+      kept(subscribeOverSse<Node>(gateway, admin, relations)),
+      kept(subscribeOverSse<Node>(gateway, member, plain)),
+      kept(subscribeOverSse<Node>(gateway, admin, plain)),
+    ];
+    await subscribed(4);
+    db.statements.length = 0;
+    await analysisOf(world.a.id, world.a.member.id);
+    for (const each of received) await until(() => each.events.length >= 1);
+    // Each subscriber that asked for a relation read it as themselves; the plain ones read nothing.
+    expect(db.statements.filter((sql) => /"public"\."analyses"/.test(sql))).toHaveLength(2);
+    expect(received.map((each) => each.events[0]!.data!.statusChanged.node)).toEqual([
+      { status: 'PENDING', requestedBy: { email: world.a.member.email } },
+      { status: 'PENDING', requestedBy: { email: world.a.member.email } },
+      { status: 'PENDING' },
+      { status: 'PENDING' },
+    ]);
+  });
+});

@@ -9,13 +9,14 @@ import { graphqlOverWebSocket } from '../../src/server/websocket.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import type { TestDatabase } from './database.ts';
 import { createTestGateway } from './gateway.ts';
+import type { GatewayOptions } from '../../src/server/yoga.ts';
 
 /** A gateway with realtime on a real port: its own change feed (LISTEN) and hub, as one process has. */
-export async function startRealtimeGateway(db: TestDatabase) {
+export async function startRealtimeGateway(db: TestDatabase, options: Partial<GatewayOptions> = {}) {
   const feed = new ChangeFeed(db.urls ? postgresNotifications(db.urls.gateway) : { listen: db.listen });
   await feed.start();
   const hub = new RealtimeHub(feed, db.gateway);
-  const api = createTestGateway(db, { realtime: hub });
+  const api = createTestGateway(db, { realtime: hub, ...options });
   const websocket = graphqlOverWebSocket(api.yoga, { logger: silentLogger, maxPayloadBytes: 100_000 });
   const server = await listen(api.yoga, '127.0.0.1', 0, { upgrades: { '/graphql': websocket.handleUpgrade } });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
