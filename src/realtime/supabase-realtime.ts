@@ -6,7 +6,6 @@ import type { TokenVerifier } from '../auth/verifier.ts';
 import type { Database } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { UpgradeHandler } from '../server/http.ts';
 import type { RequestClaims } from '../session/claims.ts';
 import { type Delivery, LIFECYCLE_TABLES, type LifecycleTable, type RealtimeHub, type Subscription } from './hub.ts';
 import { FilterError, MATCH_ALL, parseRowFilter, type RowFilter } from './row-filter.ts';
@@ -38,7 +37,8 @@ export interface SupabaseRealtimeOptions {
 }
 
 export interface SupabaseRealtime {
-  handleUpgrade: UpgradeHandler;
+  /** Takes over an upgrade request for SUPABASE_REALTIME_PATH (an UpgradeHandler of src/server/http.ts). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** sockets open */
   readonly connections: number;
   close(): Promise<void>;

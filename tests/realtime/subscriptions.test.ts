@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -218,6 +220,29 @@ describe('the end of a subscription', () => {
       ]);
     }
   });
+
+  it('keeps no memory of subscriptions that have ended', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const token = await tokenFor(world.a.member, world.a.id);
+    const ws = kept(overWebSocket(gateway, token));
+    const cycle = async (count: number) => {
+      for (let i = 0; i < count; i += 50) {
+        const batch = Array.from({ length: 50 }, () => subscribeOverWebSocket<StatusChanged>(ws, STATUS_CHANGED));
+        await subscribed(50);
+        for (const received of batch) received.dispose();
+        await until(() => gateway.hub.stats.subscribers === 0 && gateway.hub.stats.tenants === 0);
+      }
+    };
+    await cycle(200); // warm: caches, lazily built code
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await cycle(1_000);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // A leak of what a subscription holds (its context, queue, hub entry: several KB) would show as megabytes.
+    expect(grown).toBeLessThan(2 * 1024 * 1024);
+  }, 60_000);
 
   it('leaves nothing behind when clients disconnect', async () => {
     const token = await tokenFor(world.a.member, world.a.id);

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeGracefully, listen } from '../../src/server/http.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createTestGateway, tokenFor } from '../support/gateway.ts';
-import { createWorld, type World } from '../support/world.ts';
+import { createWorld, insertRow, type World } from '../support/world.ts';
+import { startRealtimeGateway } from '../support/realtime.ts';
 
 // Debian's chromium; `.ci/run` installs it. Elsewhere the browser case runs where the browser is.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -68,6 +69,36 @@ describe('GraphiQL', () => {
       expect(failures).toEqual([]);
     } finally {
       await browser.close();
+    }
+  }, 120_000);
+
+  it.runIf(browserAvailable)('runs a subscription and shows each change as it is committed', async () => {
+    const token = await tokenFor(world.a.member, world.a.id);
+    const realtime = await startRealtimeGateway(db, { graphiqlHeaders: { Authorization: `Bearer ${token}` } });
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const query = 'subscription { statusChanged { kind operation status } }';
+      await page.goto(`${realtime.url}/graphql`);
+      const editor = page.locator('.graphiql-query-editor');
+      await expect.poll(async () => editor.innerText(), { timeout: 30_000 }).toContain('viewer');
+      // Replace the demo query as a user would: select it all, then type (inserted whole, so no bracket is auto-closed).
+      await editor.locator('.monaco-editor').first().click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.insertText(query);
+      await expect.poll(async () => editor.innerText(), { timeout: 10_000 }).toContain('statusChanged');
+      await page.locator('.graphiql-execute-button').click();
+      await expect.poll(() => realtime.hub.stats.subscribers, { timeout: 30_000 }).toBe(1);
+      const id = await insertRow(db.owner, 'analyses', { tenant_id: world.a.id, user_id: world.a.member.id, type: 'TEXT_ANALYSIS', input: 'seen' });
+      const result = page.locator('.result-window');
+      await expect.poll(async () => result.innerText(), { timeout: 30_000 }).toMatch(/"operation":\s*"INSERT"[\s\S]*"status":\s*"PENDING"/);
+      await db.owner.query(`update public.analyses set status = 'PROCESSING' where id = $1`, [id]);
+      await expect.poll(async () => result.innerText(), { timeout: 30_000 }).toMatch(/"status":\s*"PROCESSING"/);
+      if (process.env.GRAPHIQL_SCREENSHOT) await page.screenshot({ path: process.env.GRAPHIQL_SCREENSHOT.replace(/\.png$/, '-subscription.png') });
+    } finally {
+      await browser.close();
+      await realtime.close();
     }
   }, 120_000);
 });
