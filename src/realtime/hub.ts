@@ -106,6 +106,8 @@ function signedInMember(claims: RequestClaims): { userId: string; tenantId: stri
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Open subscriptions one user may hold in one gateway process (GraphQL and Supabase Realtime together). */
+export const MAX_SUBSCRIPTIONS_PER_USER = 100;
 /** setTimeout's longest delay; a later expiry is checked again when it fires. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -114,10 +116,15 @@ export class RealtimeHub {
   private readonly readStatements = new Map<LifecycleTable, Promise<string>>();
   private readonly counts = { changes: 0, reads: 0, deliveries: 0 };
 
+  /** Open subscriptions per user in this process, for MAX_SUBSCRIPTIONS_PER_USER. */
+  private readonly perUser = new Map<string, number>();
+
   constructor(
     private readonly feed: ChangeFeed,
     private readonly db: Database,
     private readonly logger?: Logger,
+    /** A user past this many open subscriptions in the process is refused more (RATE_LIMITED). */
+    private readonly maxPerUser = MAX_SUBSCRIPTIONS_PER_USER,
   ) {}
 
   /**
@@ -171,6 +178,12 @@ export class RealtimeHub {
   }
 
   private add(entry: Entry): void {
+    const open = this.perUser.get(entry.userId) ?? 0;
+    // Each subscription holds memory and was authorised by a transaction: one user cannot pile them up.
+    if (open >= this.maxPerUser) {
+      throw new DomainError('RATE_LIMITED', `at most ${this.maxPerUser} subscriptions may be open at once per user; close one first`);
+    }
+    this.perUser.set(entry.userId, open + 1);
     let group = this.groups.get(entry.tenantId);
     if (!group) {
       const created: TenantGroup = { entries: new Set(), leave: () => undefined, queue: Promise.resolve() };
@@ -220,6 +233,9 @@ export class RealtimeHub {
     clearTimeout(entry.expiry);
     const group = this.groups.get(entry.tenantId);
     if (!group?.entries.delete(entry)) return false;
+    const open = (this.perUser.get(entry.userId) ?? 1) - 1;
+    if (open > 0) this.perUser.set(entry.userId, open);
+    else this.perUser.delete(entry.userId);
     if (group.entries.size === 0) {
       group.leave();
       this.groups.delete(entry.tenantId);

@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { MAX_SUBSCRIPTIONS_PER_USER } from '../../src/realtime/hub.ts';
 import { SignJWT } from 'jose';
 import { serviceToken, TEST_ISSUER, TEST_SECRET, tokenFor } from '../support/gateway.ts';
 import { as, createWorld, insertRow, SERVICE, type World } from '../support/world.ts';
@@ -164,6 +165,23 @@ describe('statusChanged', () => {
     expect(foreign.events.at(-1)?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(gateway.hub.stats.subscribers).toBe(0);
   });
+
+  it('refuses a user more than MAX_SUBSCRIPTIONS_PER_USER open subscriptions, and counts their departures', async () => {
+    const client = kept(overWebSocket(gateway, await tokenFor(world.a.admin, world.a.id)));
+    const open = Array.from({ length: MAX_SUBSCRIPTIONS_PER_USER }, () => kept(subscribeOverWebSocket<StatusChanged>(client, STATUS_CHANGED)));
+    await subscribed(MAX_SUBSCRIPTIONS_PER_USER);
+    const refused = subscribeOverWebSocket<StatusChanged>(client, STATUS_CHANGED);
+    await refused.done;
+    expect(refused.events.at(-1)?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    // Another user of the same tenant is not affected, and a departure makes room.
+    const other = kept(subscribeOverSse<StatusChanged>(gateway, await tokenFor(world.a.viewer, world.a.id), STATUS_CHANGED));
+    await subscribed(MAX_SUBSCRIPTIONS_PER_USER + 1);
+    open[0]!.dispose();
+    await until(() => gateway.hub.stats.subscribers === MAX_SUBSCRIPTIONS_PER_USER);
+    kept(subscribeOverWebSocket<StatusChanged>(client, STATUS_CHANGED));
+    await subscribed(MAX_SUBSCRIPTIONS_PER_USER + 1);
+    expect(other.events).toEqual([]);
+  }, 30_000);
 
   it('refuses a WebSocket whose connection_init credential does not verify', async () => {
     const client = kept(overWebSocket(gateway, 'not-a-token'));
