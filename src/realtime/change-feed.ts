@@ -25,8 +25,12 @@ export type ChangeListener = (change: Change) => void;
 
 /** Where notifications come from: PGlite's own listen, or a dedicated PostgreSQL connection. */
 export interface NotificationSource {
-  /** Calls onPayload with each NOTIFY on `channel` until the returned function is called. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls onPayload with each NOTIFY on `channel` until the returned function is called;
+   * onState(false) when notifications may be lost from then on (the connection dropped),
+   * onState(true) once they are heard again.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onState?: (listening: boolean) => void): Promise<() => Promise<void>>;
 }
 
 export const CHANGE_CHANNEL = 'gateway_changes';
@@ -62,7 +66,9 @@ export function parseChange(payload: string): Change | undefined {
 
 export class ChangeFeed {
   private readonly byTenant = new Map<string, Set<ChangeListener>>();
+  private readonly interruptionListeners = new Set<() => void>();
   private unlisten?: () => Promise<void>;
+  private listening = false;
 
   constructor(
     private readonly source: NotificationSource,
@@ -70,7 +76,35 @@ export class ChangeFeed {
   ) {}
 
   async start(): Promise<void> {
-    this.unlisten ??= await this.source.listen(CHANGE_CHANNEL, (payload) => this.dispatch(payload));
+    this.unlisten ??= await this.source.listen(
+      CHANGE_CHANNEL,
+      (payload) => this.dispatch(payload),
+      (listening) => (listening ? (this.listening = true) : this.interrupted()),
+    );
+    this.listening = true;
+  }
+
+  /** Whether changes are heard now: false before start, and while the connection is being reopened. */
+  get available(): boolean {
+    return this.listening;
+  }
+
+  /** Calls `listener` whenever changes may have been missed, until the returned function is called. */
+  onInterruption(listener: () => void): () => void {
+    this.interruptionListeners.add(listener);
+    return () => void this.interruptionListeners.delete(listener);
+  }
+
+  private interrupted(): void {
+    this.listening = false;
+    this.logger?.warn('realtime: the change feed was interrupted; changes made meanwhile are not replayed');
+    for (const listener of [...this.interruptionListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger?.error({ err: error }, 'realtime: an interruption listener failed');
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -123,11 +157,11 @@ export class ChangeFeed {
 /**
  * Notifications over a dedicated connection of its own (LISTEN holds a session, so it cannot
  * come from a pool), opened again with backoff when it drops. Changes made while it was down
- * are not replayed: a subscriber that must not miss any re-reads its rows after a reconnect.
+ * are not replayed; the drop is reported (onState), so subscribers can be told to re-read.
  */
 export function postgresNotifications(url: string, logger?: Logger): NotificationSource {
   return {
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onState) {
       let client: pg.Client | undefined;
       let stopped = false;
       let retryMs = 500;
@@ -137,15 +171,22 @@ export function postgresNotifications(url: string, logger?: Logger): Notificatio
         next.on('notification', (message) => {
           if (message.channel === channel) onPayload(message.payload ?? '');
         });
-        next.on('error', (error) => {
-          logger?.warn({ err: error }, 'realtime: the notification connection failed; reconnecting');
+        let lost = false;
+        const lose = (error?: Error) => {
+          if (lost || stopped) return;
+          lost = true;
+          logger?.warn({ err: error }, 'realtime: the notification connection was lost; reconnecting');
           void next.end().catch(() => undefined);
+          onState?.(false);
           schedule();
-        });
+        };
+        next.on('error', lose);
+        next.on('end', () => lose());
         await next.connect();
         await next.query(`listen ${pg.escapeIdentifier(channel)}`);
         client = next;
         retryMs = 500;
+        onState?.(true);
       };
       const schedule = () => {
         if (stopped || timer) return;

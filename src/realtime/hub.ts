@@ -125,7 +125,12 @@ export class RealtimeHub {
     private readonly logger?: Logger,
     /** A user past this many open subscriptions in the process is refused more (RATE_LIMITED). */
     private readonly maxPerUser = MAX_SUBSCRIPTIONS_PER_USER,
-  ) {}
+  ) {
+    // Changes made while the feed was down are not replayed: no subscriber may go on as if none were missed.
+    feed.onInterruption(() =>
+      this.endAll(() => new DomainError('DATABASE_UNAVAILABLE', 'the change feed was interrupted and changes may have been missed; subscribe again and re-read')),
+    );
+  }
 
   /**
    * Authorises the subscriber through the database and starts handing it the changes of its
@@ -135,6 +140,9 @@ export class RealtimeHub {
    */
   async subscribe(subscriber: Subscriber): Promise<Subscription> {
     const { userId, tenantId } = signedInMember(subscriber.claims);
+    if (!this.feed.available) {
+      throw new DomainError('DATABASE_UNAVAILABLE', 'the change feed is reconnecting to the database; subscribe again in a moment');
+    }
     // Listening before asking the database: a membership removed or a tenant suspended while it
     // answers is heard, and ends the entry before it receives anything.
     const entry: Entry = { subscriber, claims: subscriber.claims, userId, tenantId, pending: true };
@@ -172,8 +180,12 @@ export class RealtimeHub {
 
   /** Ends every subscription (the process is stopping). */
   close(): void {
+    this.endAll(() => new DomainError('DATABASE_UNAVAILABLE', 'the gateway is stopping; subscribe again'));
+  }
+
+  private endAll(error: () => DomainError): void {
     for (const group of [...this.groups.values()]) {
-      for (const entry of [...group.entries]) this.end(entry, new DomainError('DATABASE_UNAVAILABLE', 'the gateway is stopping; subscribe again'));
+      for (const entry of [...group.entries]) this.end(entry, error());
     }
   }
 

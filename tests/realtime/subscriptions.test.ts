@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { MAX_SUBSCRIPTIONS_PER_USER } from '../../src/realtime/hub.ts';
 import { SignJWT } from 'jose';
 import { serviceToken, TEST_ISSUER, TEST_SECRET, tokenFor } from '../support/gateway.ts';
@@ -261,6 +261,31 @@ describe('the end of a subscription', () => {
     // A leak of what a subscription holds (its context, queue, hub entry: several KB) would show as megabytes.
     expect(grown).toBeLessThan(2 * 1024 * 1024);
   }, 60_000);
+
+  it.runIf(serverUrl)('ends every subscription when the change feed is interrupted, and serves new ones once it is back', async () => {
+    const token = await tokenFor(world.a.member, world.a.id);
+    const before = kept(subscribeOverSse<StatusChanged>(gateway, token, STATUS_CHANGED));
+    await subscribed(1);
+    // The server drops the gateway's LISTEN connection (a failover, a restart, an operator).
+    await db.owner.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen %'`);
+    await before.done;
+    expect(before.events.at(-1)?.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');
+    // Until it has reconnected (with backoff) subscribing is refused, never accepted blind; then changes flow again.
+    const deadline = Date.now() + 15_000;
+    let after: Received<StatusChanged> | undefined;
+    const refusals = new Set<string | undefined>();
+    while (Date.now() < deadline) {
+      after = kept(subscribeOverSse<StatusChanged>(gateway, token, STATUS_CHANGED));
+      const outcome = await Promise.race([after.done.then(() => 'ended'), subscribed(1).then(() => 'subscribed')]);
+      if (outcome === 'subscribed') break;
+      refusals.add(after.events.at(-1)?.errors?.[0]?.extensions?.code);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect([...refusals].filter((code) => code !== 'DATABASE_UNAVAILABLE')).toEqual([]);
+    await analysisOf(world.a.id, world.a.member.id);
+    await until(() => after!.events.length > 0);
+    expect(after!.events[0]!.data?.statusChanged.operation).toBe('INSERT');
+  }, 30_000);
 
   it('leaves nothing behind when clients disconnect', async () => {
     const token = await tokenFor(world.a.member, world.a.id);
