@@ -75,7 +75,7 @@ async function main(config: Config, logger: Logger) {
   });
   const websocket = graphqlOverWebSocket(yoga, { logger, maxPayloadBytes: limits.maxBodyBytes });
   // For @supabase/supabase-js clients pointed at the gateway: postgres_changes and broadcast.
-  const supabaseRealtime = createSupabaseRealtime({ hub: realtime, verifyToken: tokens.verifyToken, db: database.gateway, logger });
+  const supabaseRealtime = createSupabaseRealtime({ hub: realtime, verifyToken: tokens.verifyToken, logger });
   const server = await listen(yoga, config.host, config.port, {
     tracer: tracing?.tracer,
     upgrades: { '/graphql': websocket.handleUpgrade, [SUPABASE_REALTIME_PATH]: supabaseRealtime.handleUpgrade },

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
 import { claimsStatement, isSignedIn, type RequestClaims } from '../session/claims.ts';
 import type { Change, ChangeFeed } from './change-feed.ts';
+import { isLifecycleTable, LifecycleRows, type LifecycleTable } from './lifecycle-rows.ts';
 
 // Realtime subscribers of one gateway process, whatever protocol they speak (GraphQL over SSE or
 // WebSocket, Supabase Realtime). A subscriber follows one tenant, the one its token names, and
@@ -17,19 +18,6 @@ import type { Change, ChangeFeed } from './change-feed.ts';
 // them. Changes of access (a membership removed, a tenant suspended, a user deactivated) arrive
 // on the same feed and end the subscriptions they concern; a token's expiry ends its own.
 
-/** The tables whose changes subscribers receive: the ones 20251124001900_change_feed.sql announces. */
-export const LIFECYCLE_TABLES = [
-  'analyses',
-  'content_generations',
-  'contract_analyses',
-  'localization_analyses',
-  'customer_behavior_analyses',
-  'compliance_monitoring',
-  'learning_paths',
-  'uploads',
-] as const;
-export type LifecycleTable = (typeof LIFECYCLE_TABLES)[number];
-const isLifecycleTable = (table: string): table is LifecycleTable => (LIFECYCLE_TABLES as readonly string[]).includes(table);
 
 /** One change as subscribers receive it. */
 export interface Delivery {
@@ -113,9 +101,10 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 export class RealtimeHub {
   private readonly groups = new Map<string, TenantGroup>();
-  private readonly readStatements = new Map<LifecycleTable, Promise<string>>();
   private readonly counts = { changes: 0, reads: 0, deliveries: 0 };
 
+  /** Reads the rows changes are delivered with (and tells which columns a subscriber may read). */
+  readonly rows: LifecycleRows;
   /** Open subscriptions per user in this process, for MAX_SUBSCRIPTIONS_PER_USER. */
   private readonly perUser = new Map<string, number>();
 
@@ -126,6 +115,7 @@ export class RealtimeHub {
     /** A user past this many open subscriptions in the process is refused more (RATE_LIMITED). */
     private readonly maxPerUser = MAX_SUBSCRIPTIONS_PER_USER,
   ) {
+    this.rows = new LifecycleRows(db);
     // Changes made while the feed was down are not replayed: no subscriber may go on as if none were missed.
     feed.onInterruption(() =>
       this.endAll(() => new DomainError('DATABASE_UNAVAILABLE', 'the change feed was interrupted and changes may have been missed; subscribe again and re-read')),
@@ -298,11 +288,11 @@ export class RealtimeHub {
     if (readers.length === 0) return;
     let row: Record<string, unknown> | null = null;
     if (change.op !== 'DELETE') {
-      row = await this.read(change.table, change.id, readers[0]!.claims);
+      row = await this.read(change, readers[0]!.claims);
       // The reader may have lost access an instant before the database says so on the feed: one
       // other member's read tells that apart from a row that is gone.
       const other = readers.find((entry) => entry.userId !== readers[0]!.userId);
-      if (!row && other) row = await this.read(change.table, change.id, other.claims);
+      if (!row && other) row = await this.read(change, other.claims);
       // Still null: the row was deleted right after the change. The change itself, which names
       // the row and its statuses only, still reaches the members; its deletion follows.
       // Read later than the change, the row may already be further on: it carries the change's own status.
@@ -320,37 +310,8 @@ export class RealtimeHub {
     }
   }
 
-  /** The row as `claims` may read it: one transaction, one round trip on a server. */
-  private async read(table: LifecycleTable, id: string, claims: RequestClaims): Promise<Record<string, unknown> | null> {
-    if (!UUID.test(id)) return null;
+  private read(change: Delivery['change'], claims: RequestClaims): Promise<Record<string, unknown> | null> {
     this.counts.reads += 1;
-    const select = (await this.readStatement(table)).replace('$1', `'${id}'`);
-    const opening = claimsStatement(claims, { readOnly: true });
-    const rows = this.db.once
-      ? await this.db.once<{ row: Record<string, unknown> }>(opening, select)
-      : await this.db.transaction(async (tx) => (await tx.query<{ row: Record<string, unknown> }>(select)).rows, opening);
-    return rows[0]?.row ?? null;
-  }
-
-  /** Selects exactly the columns `authenticated` holds SELECT on (the embedding is not one). */
-  private readStatement(table: LifecycleTable): Promise<string> {
-    let statement = this.readStatements.get(table);
-    if (!statement) {
-      statement = this.db
-        .query<{ name: string }>(
-          `select attname as name from pg_attribute
-           where attrelid = ('public.' || quote_ident($1))::regclass and attnum > 0 and not attisdropped
-             and has_column_privilege('authenticated', attrelid, attnum, 'SELECT')
-           order by attnum`,
-          [table],
-        )
-        .then(({ rows }) => {
-          const columns = rows.map(({ name }) => `"${name.replaceAll('"', '""')}"`).join(', ');
-          return `select to_jsonb(r) as row from (select ${columns} from public."${table}" where id = $1) r`;
-        });
-      statement.catch(() => this.readStatements.delete(table));
-      this.readStatements.set(table, statement);
-    }
-    return statement;
+    return this.rows.read(change.table, change.id, claims);
   }
 }

@@ -3,12 +3,23 @@ import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { AuthError, KeySourceError } from '../auth/errors.ts';
 import type { TokenVerifier } from '../auth/verifier.ts';
-import type { Database } from '../db/database.ts';
 import { DomainError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestClaims } from '../session/claims.ts';
-import { type Delivery, LIFECYCLE_TABLES, type LifecycleTable, type RealtimeHub, type Subscription } from './hub.ts';
-import { FilterError, MATCH_ALL, parseRowFilter, type RowFilter } from './row-filter.ts';
+import type { Delivery, RealtimeHub, Subscription } from './hub.ts';
+import { LIFECYCLE_TABLES } from './lifecycle-rows.ts';
+import { FilterError } from './row-filter.ts';
+import { type Binding, type ChannelSpec, channelSpec, PRIVATE_TOPIC, Refusal, TOPIC_PREFIX } from './supabase-join.ts';
+import {
+  asBuffer,
+  type Broadcast,
+  broadcastOfJson,
+  decodeBroadcastPush,
+  decodeMessage,
+  encodeMessage,
+  encodeUserBroadcast,
+  type Message,
+} from './phoenix-frames.ts';
 
 // Supabase Realtime's WebSocket protocol (Phoenix channels, serializer vsn 2.0.0), so that an
 // unmodified supabase-js pointed at the gateway receives `postgres_changes` of the lifecycle
@@ -29,8 +40,6 @@ import { FilterError, MATCH_ALL, parseRowFilter, type RowFilter } from './row-fi
 export interface SupabaseRealtimeOptions {
   hub: RealtimeHub;
   verifyToken: TokenVerifier;
-  /** The gateway login: reads which columns of a table `authenticated` may select, to check filters. */
-  db: Database;
   logger?: Logger;
   /** A socket that sends no frame for this long is closed; realtime-js heartbeats every 25 s. */
   idleTimeoutMs?: number;
@@ -49,59 +58,13 @@ export const SUPABASE_REALTIME_PATH = '/realtime/v1/websocket';
 const VSN = '2.0.0';
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 const MAX_CHANNELS_PER_SOCKET = 100;
-const MAX_BINDINGS_PER_CHANNEL = 20;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Past this much unsent data the client is not reading: it is disconnected, not buffered for. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const STOP_GRACE_MS = 1_000;
-/** A binary broadcast frame gives the byte length of its topic and of its event in one byte each. */
-const MAX_FIELD_BYTES = 255;
-const TOPIC_PREFIX = 'realtime:';
-const PRIVATE_TOPIC = /^tenant:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(:.+)?$/i;
-const CHANGE_EVENTS = new Set(['*', 'INSERT', 'UPDATE', 'DELETE']);
-
-/** Binary frame kinds of realtime-js's serializer (lib/serializer.ts). */
-const USER_BROADCAST_PUSH = 3;
-const USER_BROADCAST = 4;
-const JSON_ENCODING = 1;
-const BINARY_ENCODING = 0;
 
 /** WebSocket close codes. */
 const CLOSE = { normal: 1000, goingAway: 1001, unsupportedData: 1003, invalidData: 1007 } as const;
-
-interface Message {
-  joinRef: string | null;
-  ref: string | null;
-  topic: string;
-  event: string;
-  payload: Record<string, unknown>;
-}
-
-/** A broadcast as it is relayed: the user's event and payload bytes, untouched. */
-interface Broadcast {
-  event: string;
-  encoding: typeof JSON_ENCODING | typeof BINARY_ENCODING;
-  payload: Uint8Array;
-}
-
-/** One postgres_changes binding of a channel, as the client declared it and as it is matched. */
-interface Binding {
-  /** What the join reply lists: the client's own parameters plus the server's id for them. */
-  reply: Record<string, unknown> & { id: number };
-  event: string;
-  /** null: every lifecycle table (the client named none, or '*'). */
-  table: LifecycleTable | null;
-  filter: RowFilter;
-  select?: readonly string[];
-}
-
-interface ChannelSpec {
-  isPrivate: boolean;
-  self: boolean;
-  ack: boolean;
-  replicationReady: boolean;
-  bindings: Binding[];
-}
 
 interface Channel extends ChannelSpec {
   topic: string;
@@ -127,9 +90,6 @@ interface Connection {
   idleTimer?: NodeJS.Timeout;
 }
 
-/** Why a join is refused; its message is the reason the client reports. */
-class Refusal extends Error {}
-
 export function createSupabaseRealtime(options: SupabaseRealtimeOptions): SupabaseRealtime {
   const { hub, verifyToken, logger } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -137,7 +97,6 @@ export function createSupabaseRealtime(options: SupabaseRealtimeOptions): Supaba
   const connections = new Set<Connection>();
   /** Joined private channels by topic: whom a broadcast on the topic reaches. */
   const rooms = new Map<string, Set<Channel>>();
-  const columns = selectableColumns(options.db);
   let stopping = false;
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -321,8 +280,8 @@ export function createSupabaseRealtime(options: SupabaseRealtimeOptions): Supaba
       if (named.length === 0) continue;
       const tables = binding.table ? [binding.table] : LIFECYCLE_TABLES;
       for (const table of tables) {
-        const readable = await columns(table);
-        const unknown = named.filter((column) => !readable.has(column));
+        const readable = await hub.rows.columns(table);
+        const unknown = named.filter((column) => !readable.includes(column));
         if (unknown.length > 0) throw new Refusal(`VALIDATION_FAILED: public.${table} has no column ${unknown.join(', ')} you may read`);
       }
     }
@@ -484,70 +443,6 @@ export function createSupabaseRealtime(options: SupabaseRealtimeOptions): Supaba
   };
 }
 
-/** What a join asks for, or a Refusal saying why it cannot be served. */
-function channelSpec(topic: string, payload: Record<string, unknown>): ChannelSpec {
-  if (!topic.startsWith(TOPIC_PREFIX) || topic.length === TOPIC_PREFIX.length) throw new Refusal('topics are realtime:<name>');
-  if (Buffer.byteLength(topic) > MAX_FIELD_BYTES) throw new Refusal(`a topic may be at most ${MAX_FIELD_BYTES} bytes long`);
-  const config = objectOr(payload.config);
-  const broadcast = objectOr(config.broadcast);
-  const isPrivate = config.private === true;
-  if (broadcast.replay !== undefined) throw new Refusal('broadcast replay is not served: the gateway stores no broadcasts');
-  const requested = Array.isArray(config.postgres_changes) ? config.postgres_changes : [];
-  if (requested.length > MAX_BINDINGS_PER_CHANNEL) throw new Refusal(`a channel may hold at most ${MAX_BINDINGS_PER_CHANNEL} postgres_changes bindings`);
-  const bindings = requested.map((params, index) => bindingOf(params, index + 1));
-  if (isPrivate && !PRIVATE_TOPIC.test(topic.slice(TOPIC_PREFIX.length))) {
-    throw new Refusal('FORBIDDEN: private channels are named tenant:<tenant id> or tenant:<tenant id>:<name>, the tenant your token names');
-  }
-  // Public channels are anyone's to join on Supabase: the gateway serves only what it can authorise.
-  if (!isPrivate && bindings.length === 0) {
-    throw new Refusal('FORBIDDEN: public channels are not served: use config.private true on topic tenant:<tenant id> for broadcasts, or listen to postgres_changes');
-  }
-  return { isPrivate, self: broadcast.self === true, ack: broadcast.ack === true, replicationReady: broadcast.replication_ready === true, bindings };
-}
-
-function bindingOf(value: unknown, id: number): Binding {
-  const params = objectOr(value);
-  const { event, schema, table, filter, select } = params;
-  if (typeof event !== 'string' || !CHANGE_EVENTS.has(event)) throw new Refusal('VALIDATION_FAILED: a postgres_changes event is INSERT, UPDATE, DELETE or *');
-  if (schema !== 'public') throw new Refusal(`VALIDATION_FAILED: postgres_changes are served for schema public only, not ${JSON.stringify(schema)}`);
-  if (table !== undefined && table !== '*' && !(LIFECYCLE_TABLES as readonly unknown[]).includes(table)) {
-    throw new Refusal(`VALIDATION_FAILED: postgres_changes are served for public.${LIFECYCLE_TABLES.join(', public.')}; not for ${JSON.stringify(table)}`);
-  }
-  if (filter !== undefined && filter !== null && typeof filter !== 'string') throw new Refusal('VALIDATION_FAILED: a postgres_changes filter is a string');
-  if (select !== undefined && (!Array.isArray(select) || !select.every((column) => typeof column === 'string'))) {
-    throw new Refusal('VALIDATION_FAILED: a postgres_changes select is a list of column names');
-  }
-  return {
-    // Echoed as sent: realtime-js compares event, schema, table and filter with its own.
-    reply: { ...pickDefined({ event, schema, table, filter, select }), id },
-    event,
-    table: table === undefined || table === '*' ? null : (table as LifecycleTable),
-    filter: filter ? parseRowFilter(filter) : MATCH_ALL,
-    select: select as string[] | undefined,
-  };
-}
-
-/** The columns `authenticated` may select of each table, read once per table (as the hub reads its rows). */
-function selectableColumns(db: Database): (table: LifecycleTable) => Promise<ReadonlySet<string>> {
-  const cache = new Map<LifecycleTable, Promise<ReadonlySet<string>>>();
-  return (table) => {
-    let columns = cache.get(table);
-    if (!columns) {
-      columns = db
-        .query<{ name: string }>(
-          `select attname as name from pg_attribute
-           where attrelid = ('public.' || quote_ident($1))::regclass and attnum > 0 and not attisdropped
-             and has_column_privilege('authenticated', attrelid, attnum, 'SELECT')`,
-          [table],
-        )
-        .then(({ rows }) => new Set(rows.map((row) => row.name)));
-      columns.catch(() => cache.delete(table));
-      cache.set(table, columns);
-    }
-    return columns;
-  };
-}
-
 /** The reason a client is shown: refusals and the gateway's own errors as they are, anything else masked and logged. */
 function reasonOf(error: unknown, logger?: Logger): string {
   if (error instanceof Refusal) return error.message;
@@ -555,89 +450,6 @@ function reasonOf(error: unknown, logger?: Logger): string {
   if (error instanceof DomainError || error instanceof AuthError || error instanceof KeySourceError) return `${error.code}: ${error.message}`;
   logger?.error({ err: error }, 'supabase realtime: a channel failed');
   return 'INTERNAL: the channel could not be served; the cause is in the gateway log';
-}
-
-function decodeMessage(text: string): Message | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(value) || value.length !== 5) return undefined;
-  const [joinRef, ref, topic, event, payload] = value as unknown[];
-  if (!isRef(joinRef) || !isRef(ref) || typeof topic !== 'string' || typeof event !== 'string') return undefined;
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
-  return { joinRef, ref, topic, event, payload: payload as Record<string, unknown> };
-}
-
-const isRef = (value: unknown): value is string | null => value === null || typeof value === 'string';
-
-/**
- * A binary user broadcast push (serializer `_encodeUserBroadcastPush`): kind, the byte lengths
- * of join_ref, ref, topic, user event and metadata, the payload encoding, those five strings,
- * then the payload. Metadata (`persist`) is dropped: the gateway stores no broadcasts.
- */
-function decodeBroadcastPush(bytes: Buffer): { message: Message; broadcast: Broadcast } | undefined {
-  const HEADER = 7;
-  if (bytes.length < HEADER || bytes[0] !== USER_BROADCAST_PUSH) return undefined;
-  const lengths = [bytes[1]!, bytes[2]!, bytes[3]!, bytes[4]!, bytes[5]!];
-  const encoding = bytes[6];
-  if (encoding !== JSON_ENCODING && encoding !== BINARY_ENCODING) return undefined;
-  let offset = HEADER;
-  const [joinRef = '', ref = '', topic = '', event = ''] = lengths.map((length) => {
-    const text = bytes.toString('utf8', offset, offset + length);
-    offset += length;
-    return text;
-  });
-  // Invalid UTF-8 decodes to replacement characters, which may not fit the relayed frame's length byte.
-  if (offset > bytes.length || !event || Buffer.byteLength(event) > MAX_FIELD_BYTES) return undefined;
-  const payload = bytes.subarray(offset);
-  // Receivers' realtime-js parses a JSON payload as it arrives: one that does not parse would break them.
-  if (encoding === JSON_ENCODING && !parses(payload)) return undefined;
-  return {
-    message: { joinRef: joinRef || null, ref: ref || null, topic, event: 'broadcast', payload: {} },
-    broadcast: { event, encoding, payload },
-  };
-}
-
-/** A broadcast pushed as JSON (`{ type: 'broadcast', event, payload }`), as Phoenix's JSON serializer clients send it. */
-function broadcastOfJson(payload: Record<string, unknown>): Broadcast | undefined {
-  const { event } = payload;
-  if (typeof event !== 'string' || event === '' || Buffer.byteLength(event) > MAX_FIELD_BYTES) return undefined;
-  return { event, encoding: JSON_ENCODING, payload: Buffer.from(JSON.stringify(payload.payload ?? {})) };
-}
-
-/** A binary user broadcast (serializer `_decodeUserBroadcast`): kind, byte lengths of topic, event and metadata, encoding, then each. */
-function encodeUserBroadcast(topic: string, { event, encoding, payload }: Broadcast): Buffer {
-  const topicBytes = Buffer.from(topic);
-  const eventBytes = Buffer.from(event);
-  const header = Buffer.from([USER_BROADCAST, topicBytes.length, eventBytes.length, 0, encoding]);
-  return Buffer.concat([header, topicBytes, eventBytes, payload]);
-}
-
-const encodeMessage = ({ joinRef, ref, topic, event, payload }: Message): string => JSON.stringify([joinRef, ref, topic, event, payload]);
-
-function parses(bytes: Uint8Array): boolean {
-  try {
-    JSON.parse(Buffer.from(bytes).toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function asBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-}
-
-function objectOr(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function pickDefined(values: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
 }
 
 function pick(row: Record<string, unknown>, columns?: readonly string[]): Record<string, unknown> {

@@ -12,7 +12,8 @@ import { UploadRef } from './uploads.ts';
 import { ProjectRef } from './projects.ts';
 import { DomainError } from '../errors.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
-import type { Delivery, LifecycleTable } from '../realtime/hub.ts';
+import type { Delivery } from '../realtime/hub.ts';
+import type { LifecycleTable } from '../realtime/lifecycle-rows.ts';
 import { EventQueue } from '../realtime/event-queue.ts';
 
 /** Events a subscriber may leave waiting before it is ended as too slow. */

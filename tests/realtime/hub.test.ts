@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIFECYCLE_TABLES } from '../../src/realtime/hub.ts';
+import { LIFECYCLE_TABLES } from '../../src/realtime/lifecycle-rows.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 // The hub reads each change once for every subscriber of the row's tenant. That is right only

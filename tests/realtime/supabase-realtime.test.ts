@@ -37,7 +37,7 @@ beforeAll(async () => {
   feed = new ChangeFeed(db.urls ? postgresNotifications(db.urls.gateway) : { listen: db.listen });
   await feed.start();
   hub = new RealtimeHub(feed, db.gateway);
-  realtime = createSupabaseRealtime({ hub, verifyToken, db: db.gateway });
+  realtime = createSupabaseRealtime({ hub, verifyToken });
   ({ server, url: baseUrl } = await serve(realtime));
 });
 
@@ -472,7 +472,7 @@ describe('hostile clients', () => {
   });
 
   it('closes a socket that stops sending frames, and every socket when it closes', async () => {
-    const quick = createSupabaseRealtime({ hub, verifyToken, db: db.gateway, idleTimeoutMs: 200 });
+    const quick = createSupabaseRealtime({ hub, verifyToken, idleTimeoutMs: 200 });
     const { server: quickServer, url } = await serve(quick);
     try {
       const silent = await rawSocket(undefined, url);
