@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { TEST_ISSUER, TEST_SECRET, tokenFor } from '../support/gateway.ts';
 import { createWorld, insertRow, type World } from '../support/world.ts';
-import { type RealtimeGateway, subscribeOverSse, until } from '../support/realtime.ts';
+import { type RealtimeGateway, realtimeMetric, subscribeOverSse, until } from '../support/realtime.ts';
 
 // Two `npm start` processes on one PostgreSQL: each listens to the change feed itself and
 // delivers every change to its own subscribers.
@@ -57,10 +57,6 @@ function start(): Promise<string> {
   });
 }
 
-async function subscribers(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(/^gateway_realtime_subscribers (\d+)/m.exec(text)?.[1] ?? NaN);
-}
 
 describe.skipIf(!serverUrl)('two gateway processes on one PostgreSQL', () => {
   it('each delivers every change to its own subscribers, and nothing of another tenant', async () => {
@@ -74,8 +70,8 @@ describe.skipIf(!serverUrl)('two gateway processes on one PostgreSQL', () => {
       // Each process counts its subscribers on /metrics.
       for (const [url, count] of [[first!, 1], [second!, 2]] as const) {
         const deadline = Date.now() + 20_000;
-        while ((await subscribers(url)) < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-        expect(await subscribers(url)).toBe(count);
+        while ((await realtimeMetric(url, 'gateway_realtime_subscribers')) < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await realtimeMetric(url, 'gateway_realtime_subscribers')).toBe(count);
       }
       const counts = members.map((received) => received.events.length);
       const id = await insertRow(db.owner, 'analyses', { tenant_id: world.a.id, user_id: world.a.member.id, type: 'TEXT_ANALYSIS', input: 'both' });

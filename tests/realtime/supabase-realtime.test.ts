@@ -18,6 +18,7 @@ import { createSupabaseRealtime, SUPABASE_REALTIME_PATH, type SupabaseRealtime }
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { TEST_ISSUER, TEST_SECRET, tokenFor } from '../support/gateway.ts';
 import { addMember, as, createUser, createWorld, insertRow, SERVICE, type World, type WorldUser } from '../support/world.ts';
+import { until } from '../support/realtime.ts';
 
 // The Supabase Realtime protocol, spoken by the real, unmodified supabase-js against the gateway:
 // postgres_changes of the lifecycle tables, broadcasts on a tenant's private channels, and the
@@ -61,7 +62,7 @@ afterEach(async () => {
   );
   for (const socket of rawSockets.splice(0)) socket.terminate();
   // Whatever a test did, a disconnected client leaves nothing behind.
-  await until(() => realtime.connections === 0 && hub.stats.subscribers === 0, 'every socket and subscription to be gone');
+  await until(() => realtime.connections === 0 && hub.stats.subscribers === 0, { what: 'every socket and subscription to be gone', timeoutMs: 8_000 });
 });
 
 async function serve(instance: SupabaseRealtime): Promise<{ server: Server; url: string }> {
@@ -71,13 +72,6 @@ async function serve(instance: SupabaseRealtime): Promise<{ server: Server; url:
   return { server: http, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** supabase-js as an app uses it, its access token set with setAuth. */
 function connect(token?: string): SupabaseClient {
@@ -106,7 +100,7 @@ function watch(channel: RealtimeChannel): Watched {
 }
 
 async function firstStatus(watched: Watched): Promise<{ status: string; error?: Error }> {
-  await until(() => watched.statuses.length > 0, `${watched.channel.topic} to report a status`);
+  await until(() => watched.statuses.length > 0, { what: `${watched.channel.topic} to report a status`, timeoutMs: 8_000 });
   return watched.statuses[0]!;
 }
 
@@ -155,7 +149,7 @@ async function rawSocket(query = 'apikey=anon-key-not-checked&vsn=2.0.0', url = 
   });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const replyTo = async (ref: string) => {
-    await until(() => frames.some((frame) => frame[1] === ref && frame[3] === 'phx_reply'), `the reply to ${ref}`);
+    await until(() => frames.some((frame) => frame[1] === ref && frame[3] === 'phx_reply'), { what: `the reply to ${ref}`, timeoutMs: 8_000 });
     return frames.find((frame) => frame[1] === ref && frame[3] === 'phx_reply')![4] as { status: string; response: Record<string, unknown> };
   };
   return { socket, frames, closed, replyTo };
@@ -171,17 +165,17 @@ describe('postgres_changes over the Supabase Realtime protocol', () => {
     const deletes = listen(channel, 'DELETE');
     const watched = watch(channel);
     await subscribed(watched);
-    await until(() => watched.system.length > 0, 'the system message that follows the join');
+    await until(() => watched.system.length > 0, { what: 'the system message that follows the join', timeoutMs: 8_000 });
     expect(watched.system).toEqual([{ extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: 'analyses-of-a' }]);
 
     // Each step waits for its event: the hub reads the row when it delivers, and a row deleted
     // meanwhile is delivered to nobody.
     const id = await analysisOf(world.a.id, world.a.member.id);
-    await until(() => all.length === 1, 'the INSERT');
+    await until(() => all.length === 1, { what: 'the INSERT', timeoutMs: 8_000 });
     await setStatus(id, 'PROCESSING');
-    await until(() => all.length === 2, 'the UPDATE');
+    await until(() => all.length === 2, { what: 'the UPDATE', timeoutMs: 8_000 });
     await db.owner.query('delete from public.analyses where id = $1', [id]);
-    await until(() => deletes.length === 1 && all.length === 3, 'the DELETE');
+    await until(() => deletes.length === 1 && all.length === 3, { what: 'the DELETE', timeoutMs: 8_000 });
 
     const [insert, update, deletion] = all;
     expect(insert).toMatchObject({
@@ -211,9 +205,9 @@ describe('postgres_changes over the Supabase Realtime protocol', () => {
 
     const theirs = await analysisOf(world.a.id, world.a.admin.id);
     const ours = await analysisOf(world.a.id, world.a.member.id);
-    await until(() => everything.length === 2, 'both inserts');
+    await until(() => everything.length === 2, { what: 'both inserts', timeoutMs: 8_000 });
     await setStatus(ours, 'PROCESSING');
-    await until(() => everything.length === 3, 'the update');
+    await until(() => everything.length === 3, { what: 'the update', timeoutMs: 8_000 });
 
     // The hub delivers a tenant's changes in order: what a filter let through has arrived by now.
     expect(mine.map((change) => change.new.id)).toEqual([ours]);
@@ -230,9 +224,9 @@ describe('postgres_changes over the Supabase Realtime protocol', () => {
     await subscribed(watch(outsider));
 
     const inA = await analysisOf(world.a.id, world.a.member.id);
-    await until(() => seenByViewer.length === 1, "the viewer's change");
+    await until(() => seenByViewer.length === 1, { what: "the viewer's change", timeoutMs: 8_000 });
     const inB = await analysisOf(world.b.id, world.b.member.id);
-    await until(() => seenByOutsider.length === 1, "tenant b's own change");
+    await until(() => seenByOutsider.length === 1, { what: "tenant b's own change", timeoutMs: 8_000 });
 
     expect(seenByViewer.map((change) => change.new.id)).toEqual([inA]);
     expect(seenByOutsider.map((change) => change.new.id)).toEqual([inB]);
@@ -271,7 +265,7 @@ describe('postgres_changes over the Supabase Realtime protocol', () => {
     const got = listen(second, 'INSERT');
     await subscribed(watch(second));
     const id = await analysisOf(world.a.id, world.a.member.id);
-    await until(() => got.length === 1, 'the INSERT on the second channel');
+    await until(() => got.length === 1, { what: 'the INSERT on the second channel', timeoutMs: 8_000 });
     expect(got[0]!.new.id).toBe(id);
   });
 });
@@ -289,19 +283,19 @@ describe('broadcast on private channels', () => {
     await subscribed(watch(receiver));
 
     expect(await sender.send({ type: 'broadcast', event: 'cursor', payload: { x: 1, label: 'é✓' } })).toBe('ok');
-    await until(() => toReceiver.length === 1, 'the broadcast');
+    await until(() => toReceiver.length === 1, { what: 'the broadcast', timeoutMs: 8_000 });
     expect(toReceiver[0]).toEqual({ type: 'broadcast', event: 'cursor', payload: { x: 1, label: 'é✓' } });
 
     // ack: the send resolves with the server's reply; self: the receiver hears itself too.
     expect(await receiver.send({ type: 'broadcast', event: 'reply', payload: { ok: true } })).toBe('ok');
-    await until(() => toSender.length === 1 && toReceiver.length === 2, 'the reply');
+    await until(() => toSender.length === 1 && toReceiver.length === 2, { what: 'the reply', timeoutMs: 8_000 });
     // The sender's own 'cursor' would have come before the reply, on the same socket: it did not.
     expect(toSender).toEqual([{ type: 'broadcast', event: 'reply', payload: { ok: true } }]);
     expect(toReceiver[1]).toEqual({ type: 'broadcast', event: 'reply', payload: { ok: true } });
 
     // A binary payload travels as bytes.
     await sender.send({ type: 'broadcast', event: 'bytes', payload: new Uint8Array([1, 2, 255]).buffer });
-    await until(() => toReceiver.length === 3, 'the binary broadcast');
+    await until(() => toReceiver.length === 3, { what: 'the binary broadcast', timeoutMs: 8_000 });
     expect(new Uint8Array((toReceiver[2] as { payload: ArrayBuffer }).payload)).toEqual(new Uint8Array([1, 2, 255]));
   });
 
@@ -332,9 +326,9 @@ describe('the channel ends when its access does', () => {
 
     // Past the first token's expiry (which would end the channel), changes still arrive.
     const expiresAt = JSON.parse(Buffer.from(first.split('.')[1]!, 'base64url').toString()).exp * 1000;
-    await until(() => Date.now() > expiresAt + 300, "the first token's expiry");
+    await until(() => Date.now() > expiresAt + 300, { what: "the first token's expiry", timeoutMs: 8_000 });
     const id = await analysisOf(world.a.id, world.a.member.id);
-    await until(() => got.length === 1, 'a change after the expiry');
+    await until(() => got.length === 1, { what: 'a change after the expiry', timeoutMs: 8_000 });
     expect(got[0]!.new.id).toBe(id);
     expect(watched.statuses.map(({ status }) => status)).toEqual(['SUBSCRIBED']);
     expect(watched.system.filter(({ status }) => status === 'error')).toEqual([]);
@@ -351,7 +345,7 @@ describe('the channel ends when its access does', () => {
     await otherUser.realtime.setAuth(await tokenFor(world.a.admin, world.a.id));
     await invalid.realtime.setAuth('not-a-jwt');
     for (const watched of [expiring, swapped, garbled]) {
-      await until(() => watched.statuses.some(({ status }) => status === 'CLOSED'), `${watched.channel.topic} to close`);
+      await until(() => watched.statuses.some(({ status }) => status === 'CLOSED'), { what: `${watched.channel.topic} to close`, timeoutMs: 8_000 });
     }
     const errorOf = (watched: Watched) => watched.system.find(({ status }) => status === 'error');
     expect(errorOf(expiring)).toEqual({ extension: 'system', status: 'error', message: expect.stringMatching(/^UNAUTHENTICATED: the token has expired/), channel: 'expiring' });
@@ -371,7 +365,7 @@ describe('the channel ends when its access does', () => {
 
     await db.owner.query('delete from public.tenant_users where tenant_id = $1 and user_id = $2', [world.a.id, leaver.id]);
     for (const watched of [changes, room]) {
-      await until(() => watched.statuses.some(({ status }) => status === 'CLOSED'), `${watched.channel.topic} to close`);
+      await until(() => watched.statuses.some(({ status }) => status === 'CLOSED'), { what: `${watched.channel.topic} to close`, timeoutMs: 8_000 });
       expect(watched.system.at(-1)).toMatchObject({ extension: 'system', status: 'error', message: 'FORBIDDEN: your membership of the tenant was removed' });
     }
   });
@@ -386,7 +380,7 @@ describe('the channel ends when its access does', () => {
 
     await db.owner.query(`update public.tenants set status = 'SUSPENDED' where id = $1`, [spare.a.id]);
     for (const watched of [changes, room]) {
-      await until(() => watched.statuses.some(({ status }) => status === 'CLOSED'), `${watched.channel.topic} to close`);
+      await until(() => watched.statuses.some(({ status }) => status === 'CLOSED'), { what: `${watched.channel.topic} to close`, timeoutMs: 8_000 });
       expect(watched.system.at(-1)).toMatchObject({ status: 'error', message: 'TENANT_SUSPENDED: the tenant is SUSPENDED' });
     }
     // Joining again is refused as long as the tenant stays suspended.
@@ -426,7 +420,7 @@ describe('hostile clients', () => {
     await expect(rawSocket('apikey=x&vsn=1.0.0')).rejects.toThrow(/400/);
 
     const id = await analysisOf(world.a.id, world.a.member.id);
-    await until(() => got.length === 1, "the bystander's change");
+    await until(() => got.length === 1, { what: "the bystander's change", timeoutMs: 8_000 });
     expect(got[0]!.new.id).toBe(id);
   });
 
@@ -450,7 +444,7 @@ describe('hostile clients', () => {
     expect((await replyTo('7')).status).toBe('error');
     socket.send(JSON.stringify(['6', '8', `realtime:tenant:${world.a.id}`, 'phx_leave', {}]));
     expect(await replyTo('8')).toEqual({ status: 'ok', response: {} });
-    await until(() => hub.stats.subscribers === 0, 'the left channel to be unsubscribed');
+    await until(() => hub.stats.subscribers === 0, { what: 'the left channel to be unsubscribed', timeoutMs: 8_000 });
   });
 
   it('caps the channels of one socket, and cleans up after a socket that vanishes', async () => {
@@ -461,7 +455,7 @@ describe('hostile clients', () => {
       socket.send(JSON.stringify([`${n}`, `${n}`, `realtime:c${n}`, 'phx_join', { config: { postgres_changes: [binding] }, access_token: token }]));
     }
     const replies = () => frames.filter((frame) => frame[3] === 'phx_reply');
-    await until(() => replies().length === 101, 'every join to be answered', 20_000);
+    await until(() => replies().length === 101, { what: 'every join to be answered', timeoutMs: 20_000 });
     const refused = replies().filter((frame) => (frame[4] as { status: string }).status === 'error');
     expect(refused.map((frame) => (frame[4] as { response: { reason: string } }).response.reason)).toEqual(['a connection may join at most 100 channels']);
     expect(replies().find((frame) => frame[2] === 'realtime:c0')![4]).toEqual({ status: 'ok', response: { postgres_changes: [{ ...binding, id: 1 }] } });

@@ -7,24 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { overWebSocket, type RealtimeGateway, type Received, subscribeOverSse, subscribeOverWebSocket } from '../support/realtime.ts';
+import { overWebSocket, type RealtimeGateway, realtimeMetric, type Received, subscribeOverSse, subscribeOverWebSocket, until } from '../support/realtime.ts';
 
 interface StatusEvent {
   statusChanged: { id: string; status: string };
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-}
 
 // `npm start` as a user runs it: a real process on an embedded database in a fresh DATA_DIR.
 let dataDir: string;
@@ -143,7 +132,7 @@ describe('npm start on the embedded database', () => {
       );
       watchers.push(ws, overWs, overSse, { dispose: () => void supabase.removeAllChannels() });
       expect(await joined).toBe('SUBSCRIBED');
-      await until(async () => (await metric(server.url, 'gateway_realtime_subscribers')) >= 3, 10_000);
+      await until(async () => (await realtimeMetric(server.url, 'gateway_realtime_subscribers')) >= 3, { timeoutMs: 10_000 });
       const call = async <Data>(query: string, variables: Record<string, unknown> = {}) => {
         const response = await fetch(`${server.url}/graphql`, {
           method: 'POST',
@@ -184,10 +173,10 @@ describe('npm start on the embedded database', () => {
       const statusesOf = (received: Received<StatusEvent>) =>
         received.events.map((event) => event.data?.statusChanged).filter((change) => change?.id === id).map((change) => change!.status);
       for (const received of [overWs, overSse]) {
-        await until(() => statusesOf(received).length >= 3);
+        await until(() => statusesOf(received).length >= 3, { timeoutMs: 30_000 });
         expect(statusesOf(received)).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
       }
-      await until(() => supabaseStatuses.filter((row) => row.id === uuid).length >= 3);
+      await until(() => supabaseStatuses.filter((row) => row.id === uuid).length >= 3, { timeoutMs: 30_000 });
       expect(supabaseStatuses.filter((row) => row.id === uuid).map((row) => row.status)).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
     } finally {
       for (const watcher of watchers) watcher.dispose();

@@ -96,10 +96,20 @@ export function subscribeOverSse<Data = Record<string, unknown>>(
   return { ...received, dispose: () => (received.dispose(), client.dispose()) };
 }
 
-export async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+/** Waits for `check` to hold, polling; fails naming `what` after `timeoutMs`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  { what = 'a condition', timeoutMs = 5_000 }: { what?: string; timeoutMs?: number } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** One figure of a gateway's /metrics (the realtime gauges and counters), NaN when absent. */
+export async function realtimeMetric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 }
