@@ -8,7 +8,7 @@ import { openPostgres } from './postgres.ts';
 import { type PrismaClient, prismaForPool, type StatementListener } from './prisma.ts';
 import { loadDemoDataIfEmpty } from './seed.ts';
 import type { Logger } from '../observability/logger.ts';
-import { type NotificationSource, postgresNotifications } from '../realtime/change-feed.ts';
+import { type NotificationSource, postgresNotifications } from './notifications.ts';
 
 export interface OpenedDatabase {
   /** The connection requests run on, logged in as a role without superuser or BYPASSRLS. */

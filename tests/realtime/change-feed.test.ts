@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Change, ChangeFeed, type NotificationSource, parseChange, postgresNotifications } from '../../src/realtime/change-feed.ts';
+import { type NotificationSource, postgresNotifications } from '../../src/db/notifications.ts';
+import { type Change, ChangeFeed, parseChange } from '../../src/realtime/change-feed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { as, createWorld, insertRow, SERVICE, type World } from '../support/world.ts';
 
