@@ -20,8 +20,12 @@ interface Outcome {
   shareable: boolean;
 }
 
-/** Per event, the outcome of each operation executed for it. */
-const outcomes = new WeakMap<object, Map<string, Promise<Outcome>>>();
+/**
+ * Per event, each operation executed for it: while it executes, the promise of its outcome; then
+ * the outcome itself, so that the event's other subscribers (a hundred per change is usual) take
+ * it without another turn of the microtask queue each.
+ */
+const outcomes = new WeakMap<object, Map<string, Promise<Outcome> | Outcome>>();
 /** Operations found to read as their subscriber, by document: never shared again. */
 const perSubscriber = new WeakMap<DocumentNode, Set<string>>();
 /** A stable key per parsed document (yoga's parse cache hands the same query text the same document). */
@@ -40,48 +44,69 @@ async function executeAlone(args: ExecutionArgs, event: unknown): Promise<Outcom
   return { result, shareable: !ctx.transaction.used };
 }
 
-async function resultFor(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
-  if (typeof event !== 'object' || event === null || perSubscriber.get(args.document)?.has(key)) {
-    return execute({ ...args, rootValue: event });
-  }
+const executeOwn = (args: ExecutionArgs, event: unknown) => execute({ ...args, rootValue: event });
+
+/** The event's result for this subscriber: the shared one when there is one, else its own. */
+function resultFor(args: ExecutionArgs, key: string, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+  if (typeof event !== 'object' || event === null || perSubscriber.get(args.document)?.has(key)) return executeOwn(args, event);
   let byOperation = outcomes.get(event);
   if (!byOperation) outcomes.set(event, (byOperation = new Map()));
-  const pending = byOperation.get(key);
-  if (!pending) {
+  const known = byOperation.get(key);
+  if (known === undefined) {
     const outcome = executeAlone(args, event);
     byOperation.set(key, outcome);
-    const { result, shareable } = await outcome;
-    if (!shareable) {
-      let keys = perSubscriber.get(args.document);
-      if (!keys) perSubscriber.set(args.document, (keys = new Set()));
-      keys.add(key);
-      byOperation.delete(key);
-    }
-    return result;
+    return outcome.then(({ result, shareable }) => {
+      if (shareable) {
+        byOperation.set(key, { result, shareable });
+      } else {
+        let keys = perSubscriber.get(args.document);
+        if (!keys) perSubscriber.set(args.document, (keys = new Set()));
+        keys.add(key);
+        byOperation.delete(key);
+      }
+      return result;
+    });
   }
-  const { result, shareable } = await pending;
-  // Executed as another subscriber with reads of their own: this one's must be its own.
-  return shareable ? result : execute({ ...args, rootValue: event });
+  if (known instanceof Promise) return known.then((outcome) => shared(outcome, args, event));
+  return shared(known, args, event);
+}
+
+/** Executed as another subscriber with reads of their own: this one's must be its own. */
+function shared({ result, shareable }: Outcome, args: ExecutionArgs, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+  return shareable ? result : executeOwn(args, event);
 }
 
 /**
  * The source's events as results. An iterator rather than a generator: a client that leaves
  * before the first event must still reach the source's return(), which ends the subscription.
+ *
+ * A result that read nothing as the subscriber and carries no error goes straight onto the
+ * subscriber's connection when its transport offers that (ctx.sendResult), and the iterator
+ * waits on for the next event: the layers between here and the transport (envelop's hooks,
+ * graphql-ws's loop) have nothing to do for it (error masking is their only work per result),
+ * and at a hundred subscribers per change they are most of a delivery's cost. Order holds: an
+ * event is taken from the source only once the previous one has been sent, by either path.
  */
 function mapEvents(stream: AsyncIterable<unknown>, args: ExecutionArgs, key: string): AsyncIterableIterator<ExecutionResult> {
   const source = stream[Symbol.asyncIterator]();
   const ctx = args.contextValue as GatewayContext;
   const done = { value: undefined, done: true } as const;
   return {
-    next: () =>
-      source.next().then((step) => {
+    async next(): Promise<IteratorResult<ExecutionResult>> {
+      for (;;) {
+        const step = await source.next();
         if (step.done) return done;
-        return resultFor(args, key, step.value).then((value) => {
-          // Whatever this event read as the subscriber is committed before the next event.
-          const over = ctx.startOver();
-          return over ? over.then(() => ({ value, done: false as const })) : { value, done: false as const };
-        });
-      }),
+        const pending = resultFor(args, key, step.value);
+        const value = pending instanceof Promise ? await pending : pending;
+        if (ctx.sendResult && !value.errors && !ctx.transaction.used) {
+          ctx.sendResult(value);
+          continue;
+        }
+        // Whatever this event read as the subscriber is committed before the next event.
+        await ctx.startOver();
+        return { value, done: false };
+      }
+    },
     return: async () => (await source.return?.(), done),
     throw: async (error: unknown) => (await source.return?.(), Promise.reject(error)),
     [Symbol.asyncIterator]() {

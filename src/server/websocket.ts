@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { createGraphQLError } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -21,6 +21,12 @@ export interface GraphQLWebSocket {
 
 type Enveloped = ReturnType<Gateway['getEnveloped']>;
 
+/** What graphql-ws keeps of each connection: its upgrade request, and sending on its socket. */
+interface Extra {
+  request: IncomingMessage;
+  send: (data: string) => void;
+}
+
 /** Past this much unsent data the client is not reading: it is disconnected rather than buffered for. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** A ping this often; a client that has not answered the previous one by the next is gone. */
@@ -29,31 +35,37 @@ const KEEP_ALIVE_MS = 12_000;
 export function graphqlOverWebSocket(yoga: Gateway, options: { logger: Logger; maxPayloadBytes: number }): GraphQLWebSocket {
   const { logger } = options;
   const server = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, handleProtocols });
-  const protocol = makeServer<Record<string, unknown> | undefined, { request: IncomingMessage }>({
+  const protocol = makeServer<Record<string, unknown> | undefined, Extra>({
     // Without it a client may hold a socket open and never say who it is.
     connectionInitWaitTimeout: 10_000,
     execute: (args) => (args.rootValue as Enveloped).execute(args),
     subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
-    onSubscribe: async (ctx, _id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       try {
         const request = asFetchRequest(ctx.extra.request, ctx.connectionParams);
         const enveloped = yoga.getEnveloped({ request, req: ctx.extra.request, params: payload });
         const document = enveloped.parse(payload.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length) return errors;
+        const contextValue = await enveloped.contextFactory();
+        // A subscription's error-free results may be sent here directly (src/realtime/shared-results.ts),
+        // as graphql-ws would send them, while the client still follows the operation.
+        contextValue.sendResult = (result) => {
+          if (id in ctx.subscriptions) ctx.extra.send(nextMessage(id, result));
+        };
         return {
           schema: enveloped.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: enveloped,
         } satisfies ExecutionArgs;
       } catch (error) {
         return [asGraphQLError(error, logger)];
       }
     },
-  } satisfies ServerOptions<Record<string, unknown> | undefined, { request: IncomingMessage }>);
+  } satisfies ServerOptions<Record<string, unknown> | undefined, Extra>);
   server.on('connection', (socket: WebSocket, request: IncomingMessage) => serve(socket, request));
 
   // graphql-ws's own adapter for ws, but for send: one subscriber's message is handed to the
@@ -71,14 +83,15 @@ export function graphqlOverWebSocket(yoga: Gateway, options: { logger: Logger; m
       socket.ping();
     }, KEEP_ALIVE_MS);
     socket.on('pong', () => (alive = true));
+    const send = (data: string) => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return socket.terminate();
+      socket.send(data);
+    };
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
-          if (socket.readyState !== socket.OPEN) return;
-          if (socket.bufferedAmount > MAX_BUFFERED_BYTES) return socket.terminate();
-          socket.send(data);
-        },
+        send,
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
@@ -88,7 +101,7 @@ export function graphqlOverWebSocket(yoga: Gateway, options: { logger: Logger; m
             });
           }),
       },
-      { request },
+      { request, send },
     );
     socket.once('close', (code, reason) => {
       clearInterval(keepAlive);
@@ -107,6 +120,16 @@ export function graphqlOverWebSocket(yoga: Gateway, options: { logger: Logger; m
         server.close(() => resolve());
       }),
   };
+}
+
+/** A result serialised once, however many subscribers it is sent to. */
+const serialised = new WeakMap<ExecutionResult, string>();
+
+/** graphql-ws's `next` message for an error-free result (the same text its own loop would send). */
+function nextMessage(id: string, result: ExecutionResult): string {
+  let payload = serialised.get(result);
+  if (payload === undefined) serialised.set(result, (payload = JSON.stringify(result)));
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
 }
 
 /** The upgrade request as a fetch Request, with the connection_init credential in its headers. */

@@ -1,3 +1,4 @@
+import type { ExecutionResult } from 'graphql';
 import type { Caller } from './claims.ts';
 import type { RequestClaims } from './claims.ts';
 import type { PrismaClient } from '../db/prisma.ts';
@@ -29,6 +30,13 @@ export interface GatewayContext {
   ai?: AiProvider;
   /** Realtime subscribers of this process; absent, subscriptions are refused. */
   realtime?: RealtimeHub;
+  /**
+   * Set by a transport that can take a subscription's error-free results straight onto its
+   * connection (GraphQL over WebSocket), as its next message for this operation: then a result
+   * shared with the event's other subscribers is sent without the per-message iterator chain
+   * (src/realtime/shared-results.ts). Absent, every result goes through that chain.
+   */
+  sendResult?: (result: ExecutionResult) => void;
 }
 
 export function createContext(

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { MAX_SUBSCRIPTIONS_PER_USER } from '../../src/realtime/hub.ts';
 import { SignJWT } from 'jose';
+import WebSocket from 'ws';
 import { serviceToken, TEST_ISSUER, TEST_SECRET, tokenFor } from '../support/gateway.ts';
 import { as, createWorld, insertRow, SERVICE, type World } from '../support/world.ts';
 import {
@@ -348,5 +350,51 @@ describe('executing a change once per operation', () => {
       { status: 'PENDING' },
       { status: 'PENDING' },
     ]);
+  });
+});
+
+describe('sending results straight onto a WebSocket', () => {
+  // Error-free results that read nothing as the subscriber skip the per-message iterator chain
+  // (src/realtime/shared-results.ts): seen here as the protocol's frames, beside an operation
+  // whose results take the chain (it reads a relation as the subscriber) on the same socket.
+  it('sends them in order, as graphql-ws frames, and none after the client completes the operation', async () => {
+    const token = await tokenFor(world.a.member, world.a.id);
+    const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    open.push({ dispose: () => socket.close() });
+    const frames: { id?: string; type: string; payload?: { data?: { statusChanged: { status: string } } } }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await until(() => frames.some((frame) => frame.type === 'connection_ack'), { what: 'connection_ack' });
+    const shared = 'subscription { statusChanged { status node { ... on Analysis { status } } } }';
+    const own = 'subscription { statusChanged { status node { ... on Analysis { requestedBy { email } } } } }';
+    socket.send(JSON.stringify({ id: 'shared', type: 'subscribe', payload: { query: shared } }));
+    socket.send(JSON.stringify({ id: 'own', type: 'subscribe', payload: { query: own } }));
+    await subscribed(2);
+    const statusesOf = (id: string) => frames.filter((frame) => frame.id === id && frame.type === 'next').map((frame) => frame.payload!.data!.statusChanged.status);
+
+    const id = await analysisOf(world.a.id, world.a.member.id);
+    await setStatus('analyses', id, 'PROCESSING');
+    await setStatus('analyses', id, 'COMPLETED');
+    await until(() => statusesOf('shared').length >= 3 && statusesOf('own').length >= 3, { what: 'three events each' });
+    expect(statusesOf('shared')).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
+    expect(statusesOf('own')).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
+    expect(frames.find((frame) => frame.id === 'shared')).toEqual({
+      id: 'shared',
+      type: 'next',
+      payload: { data: { statusChanged: { status: 'PENDING', node: { status: 'PENDING' } } } },
+    });
+    expect(frames.find((frame) => frame.id === 'own')).toEqual({
+      id: 'own',
+      type: 'next',
+      payload: { data: { statusChanged: { status: 'PENDING', node: { requestedBy: { email: world.a.member.email } } } } },
+    });
+
+    socket.send(JSON.stringify({ id: 'shared', type: 'complete' }));
+    await until(() => gateway.hub.stats.subscribers === 1, { what: 'the completed subscription to end' });
+    await analysisOf(world.a.id, world.a.member.id);
+    await until(() => statusesOf('own').length >= 4, { what: 'the next change on the other operation' });
+    expect(statusesOf('shared')).toHaveLength(3);
+    expect(frames.filter((frame) => frame.type === 'error' || frame.type === 'complete')).toEqual([]);
   });
 });
