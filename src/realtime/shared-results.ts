@@ -1,6 +1,7 @@
 import { createSourceEventStream, type DocumentNode, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../session/context.ts';
+import { EventQueue } from './event-queue.ts';
 
 // Each event of a subscription is executed here, then its transaction (if it opened one) ended.
 // One change reaches every subscriber of its tenant as the same event object. Subscribers that
@@ -18,12 +19,14 @@ interface Outcome {
   result: ExecutionResult;
   /** Nothing of the executing subscriber's own was read to produce it. */
   shareable: boolean;
+  /** The subscriber it was executed for: theirs in any case. */
+  executedFor: unknown;
 }
 
 /**
  * Per event, each operation executed for it: while it executes, the promise of its outcome; then
  * the outcome itself, so that the event's other subscribers (a hundred per change is usual) take
- * it without another turn of the microtask queue each.
+ * it at once.
  */
 const outcomes = new WeakMap<object, Map<string, Promise<Outcome> | Outcome>>();
 /** Operations found to read as their subscriber, by document: never shared again. */
@@ -38,42 +41,50 @@ function operationKey(args: ExecutionArgs): string {
   return `${key}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
 }
 
-async function executeAlone(args: ExecutionArgs, event: unknown): Promise<Outcome> {
-  const ctx = args.contextValue as GatewayContext;
-  const result = await execute({ ...args, rootValue: event });
-  return { result, shareable: !ctx.transaction.used };
-}
-
 const executeOwn = (args: ExecutionArgs, event: unknown) => execute({ ...args, rootValue: event });
 
-/** The event's result for this subscriber: the shared one when there is one, else its own. */
-function resultFor(args: ExecutionArgs, key: string, event: unknown): ExecutionResult | Promise<ExecutionResult> {
-  if (typeof event !== 'object' || event === null || perSubscriber.get(args.document)?.has(key)) return executeOwn(args, event);
+/**
+ * The event's outcome for this operation: the one already known, else executed now as this
+ * subscriber (synchronously when nothing it resolves waits on anything). Undefined when the
+ * operation is not shared.
+ */
+function outcomeOf(args: ExecutionArgs, key: string, event: unknown): Outcome | Promise<Outcome> | undefined {
+  if (typeof event !== 'object' || event === null || perSubscriber.get(args.document)?.has(key)) return undefined;
   let byOperation = outcomes.get(event);
   if (!byOperation) outcomes.set(event, (byOperation = new Map()));
   const known = byOperation.get(key);
-  if (known === undefined) {
-    const outcome = executeAlone(args, event);
-    byOperation.set(key, outcome);
-    return outcome.then(({ result, shareable }) => {
-      if (shareable) {
-        byOperation.set(key, { result, shareable });
-      } else {
-        let keys = perSubscriber.get(args.document);
-        if (!keys) perSubscriber.set(args.document, (keys = new Set()));
-        keys.add(key);
-        byOperation.delete(key);
-      }
-      return result;
-    });
-  }
-  if (known instanceof Promise) return known.then((outcome) => shared(outcome, args, event));
-  return shared(known, args, event);
+  if (known !== undefined) return known;
+  const ctx = args.contextValue as GatewayContext;
+  const settle = (result: ExecutionResult): Outcome => {
+    const outcome = { result, shareable: !ctx.transaction.used, executedFor: ctx };
+    if (outcome.shareable) {
+      byOperation.set(key, outcome);
+    } else {
+      let keys = perSubscriber.get(args.document);
+      if (!keys) perSubscriber.set(args.document, (keys = new Set()));
+      keys.add(key);
+      byOperation.delete(key);
+    }
+    return outcome;
+  };
+  const executed = executeOwn(args, event);
+  if (!(executed instanceof Promise)) return settle(executed);
+  const pending = executed.then(settle);
+  byOperation.set(key, pending);
+  return pending;
 }
 
-/** Executed as another subscriber with reads of their own: this one's must be its own. */
-function shared({ result, shareable }: Outcome, args: ExecutionArgs, event: unknown): ExecutionResult | Promise<ExecutionResult> {
-  return shareable ? result : executeOwn(args, event);
+/** The outcome's result for this subscriber: executed as another one with reads of their own, theirs is its own. */
+function resultOf(outcome: Outcome, args: ExecutionArgs, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+  return outcome.shareable || outcome.executedFor === args.contextValue ? outcome.result : executeOwn(args, event);
+}
+
+/** The event's result for this subscriber: the shared one when there is one, else its own. */
+function resultFor(args: ExecutionArgs, key: string, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+  const outcome = outcomeOf(args, key, event);
+  if (outcome === undefined) return executeOwn(args, event);
+  if (outcome instanceof Promise) return outcome.then((known) => resultOf(known, args, event));
+  return resultOf(outcome, args, event);
 }
 
 /**
@@ -84,13 +95,26 @@ function shared({ result, shareable }: Outcome, args: ExecutionArgs, event: unkn
  * subscriber's connection when its transport offers that (ctx.sendResult), and the iterator
  * waits on for the next event: the layers between here and the transport (envelop's hooks,
  * graphql-ws's loop) have nothing to do for it (error masking is their only work per result),
- * and at a hundred subscribers per change they are most of a delivery's cost. Order holds: an
- * event is taken from the source only once the previous one has been sent, by either path.
+ * and at a hundred subscribers per change they are most of a delivery's cost. While the
+ * iterator waits, the subscriber's queue offers it each event as it is pushed (EventQueue.take):
+ * one whose result is known then is sent within the hub's delivery loop, with no promise at all.
+ * Order holds: an event is taken from the source only once the previous one has been sent, by
+ * whichever path.
  */
 function mapEvents(stream: AsyncIterable<unknown>, args: ExecutionArgs, key: string): AsyncIterableIterator<ExecutionResult> {
   const source = stream[Symbol.asyncIterator]();
   const ctx = args.contextValue as GatewayContext;
   const done = { value: undefined, done: true } as const;
+  const send = ctx.sendResult;
+  if (send && stream instanceof EventQueue) {
+    stream.take = (event) => {
+      if (ctx.transaction.used) return false;
+      const outcome = outcomeOf(args, key, event);
+      if (outcome === undefined || outcome instanceof Promise || !outcome.shareable || outcome.result.errors) return false;
+      send(outcome.result);
+      return true;
+    };
+  }
   return {
     async next(): Promise<IteratorResult<ExecutionResult>> {
       for (;;) {
@@ -98,8 +122,8 @@ function mapEvents(stream: AsyncIterable<unknown>, args: ExecutionArgs, key: str
         if (step.done) return done;
         const pending = resultFor(args, key, step.value);
         const value = pending instanceof Promise ? await pending : pending;
-        if (ctx.sendResult && !value.errors && !ctx.transaction.used) {
-          ctx.sendResult(value);
+        if (send && !value.errors && !ctx.transaction.used) {
+          send(value);
           continue;
         }
         // Whatever this event read as the subscriber is committed before the next event.
