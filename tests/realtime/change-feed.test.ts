@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NotificationSource, postgresNotifications } from '../../src/db/notifications.ts';
 import { type Change, ChangeFeed, parseChange } from '../../src/realtime/change-feed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { until } from '../support/until.ts';
 import { as, createWorld, insertRow, SERVICE, type World } from '../support/world.ts';
 
 // A process's change feed: one LISTEN, fanned out in memory to the listeners of each tenant.
@@ -17,10 +18,6 @@ afterAll(() => db?.close());
 /** The gateway's own source on a server (a dedicated connection as authenticator); PGlite's listen embedded. */
 const source = (): NotificationSource => (db.urls ? postgresNotifications(db.urls.gateway) : { listen: db.listen });
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-}
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 const analysisOf = (tenantId: string, userId: string) =>
@@ -38,7 +35,7 @@ describe('the change feed of a process', () => {
       expect(feed.size).toEqual({ listeners: 2, tenants: 2 });
       const id = await analysisOf(world.a.id, world.a.member.id);
       await as(db.gateway, SERVICE, `update public.analyses set status = 'PROCESSING' where id = $1`, [id]);
-      await until(() => forA.length >= 2);
+      await until(() => forA.length >= 2, { what: "tenant A's two changes" });
       await settle();
       expect(forA.map((change) => [change.op, change.id, change.status, change.previous])).toEqual([
         ['INSERT', id, 'PENDING', null],
@@ -69,7 +66,7 @@ describe('the change feed of a process', () => {
       feed.subscribe(world.a.id, (change) => got.push(change));
       await db.owner.query(`select pg_notify('gateway_changes', 'not json'), pg_notify('gateway_changes', '{"table": 1}')`);
       const id = await analysisOf(world.a.id, world.a.member.id);
-      await until(() => got.length >= 1);
+      await until(() => got.length >= 1, { what: 'the change after the malformed notifications' });
       expect(got.map((change) => change.id)).toEqual([id]);
     } finally {
       await feed.stop();
@@ -84,7 +81,7 @@ describe('the change feed of a process', () => {
       feeds.forEach((feed, n) => feed.subscribe(world.b.id, (change) => got[n]!.push(change)));
       const ids = [];
       for (let n = 0; n < 5; n += 1) ids.push(await analysisOf(world.b.id, world.b.member.id));
-      await until(() => got.every((changes) => changes.length >= 5));
+      await until(() => got.every((changes) => changes.length >= 5), { what: 'five changes in each process' });
       for (const changes of got) expect(changes.map((change) => change.id)).toEqual(ids);
     } finally {
       await Promise.all(feeds.map((feed) => feed.stop()));

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { TEST_ISSUER, TEST_SECRET, tokenFor } from '../support/gateway.ts';
 import { createWorld, insertRow, type World } from '../support/world.ts';
-import { type RealtimeGateway, realtimeMetric, subscribeOverSse, until } from '../support/realtime.ts';
+import { type RealtimeGateway, realtimeMetric, subscribeOverSse } from '../support/realtime.ts';
+import { until } from '../support/until.ts';
 
 // Two `npm start` processes on one PostgreSQL: each listens to the change feed itself and
 // delivers every change to its own subscribers.

@@ -16,8 +16,8 @@ import {
   startRealtimeGateway,
   subscribeOverSse,
   subscribeOverWebSocket,
-  until,
 } from '../support/realtime.ts';
+import { until } from '../support/until.ts';
 
 // statusChanged over both transports, as real clients (graphql-ws, graphql-sse) on a real port.
 let db: TestDatabase;

@@ -19,7 +19,7 @@ import { createSupabaseRealtime, SUPABASE_REALTIME_PATH, type SupabaseRealtime }
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { TEST_ISSUER, TEST_SECRET, tokenFor } from '../support/gateway.ts';
 import { addMember, as, createUser, createWorld, insertRow, SERVICE, type World, type WorldUser } from '../support/world.ts';
-import { until } from '../support/realtime.ts';
+import { until } from '../support/until.ts';
 
 // The Supabase Realtime protocol, spoken by the real, unmodified supabase-js against the gateway:
 // postgres_changes of the lifecycle tables, broadcasts on a tenant's private channels, and the

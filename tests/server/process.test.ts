@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { overWebSocket, type RealtimeGateway, realtimeMetric, type Received, subscribeOverSse, subscribeOverWebSocket, until } from '../support/realtime.ts';
+import { overWebSocket, type RealtimeGateway, realtimeMetric, type Received, subscribeOverSse, subscribeOverWebSocket } from '../support/realtime.ts';
+import { until } from '../support/until.ts';
 
 interface StatusEvent {
   statusChanged: { id: string; status: string };

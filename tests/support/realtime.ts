@@ -97,18 +97,6 @@ export function subscribeOverSse<Data = Record<string, unknown>>(
   return { ...received, dispose: () => (received.dispose(), client.dispose()) };
 }
 
-/** Waits for `check` to hold, polling; fails naming `what` after `timeoutMs`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  { what = 'a condition', timeoutMs = 5_000 }: { what?: string; timeoutMs?: number } = {},
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** One figure of a gateway's /metrics (the realtime gauges and counters), NaN when absent. */
 export async function realtimeMetric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();

@@ -6,6 +6,7 @@ import { EMBEDDING_DIMENSIONS } from '../../src/ai/provider.ts';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 import { grantCredits } from '../support/ledger.ts';
 import { as, claimsOf, createWorld, type World } from '../support/world.ts';
+import { until } from '../support/until.ts';
 
 // `npm run worker` as an operator runs it: separate processes on a shared PostgreSQL, one of
 // them killed with SIGKILL while it holds a job.
@@ -79,13 +80,6 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; output
 const statusOf = async (id: string) =>
   (await db.owner.query<{ status: string; confidence: number | null }>('select status, confidence from public.analyses where id = $1', [id])).rows[0]!;
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe.runIf(Boolean(serverUrl))('npm run worker', () => {
   it('finishes a job whose worker was killed mid-call, once, in another worker process', async () => {
@@ -98,7 +92,7 @@ describe.runIf(Boolean(serverUrl))('npm run worker', () => {
     );
     const doomed = startWorker({ WORKER_LEASE_SECONDS: '5' });
     await doomed.started;
-    await until(async () => chatCalls.includes('while (true) {}'), 20_000);
+    await until(() => chatCalls.includes('while (true) {}'), { what: 'the first worker to call the model', timeoutMs: 20_000 });
     expect((await statusOf(id)).status).toBe('PROCESSING');
     doomed.child.removeAllListeners('exit');
     doomed.child.kill('SIGKILL');
@@ -107,7 +101,7 @@ describe.runIf(Boolean(serverUrl))('npm run worker', () => {
     const survivor = startWorker({});
     await survivor.started;
     // The dead worker's lease runs out after 5 s; then the survivor takes the job over.
-    await until(async () => (await statusOf(id)).status === 'COMPLETED', 30_000);
+    await until(async () => (await statusOf(id)).status === 'COMPLETED', { what: 'the analysis to complete in the other worker', timeoutMs: 30_000 });
     expect(await statusOf(id)).toEqual({ status: 'COMPLETED', confidence: 0.7 });
     expect(chatCalls.filter((call) => call === 'while (true) {}')).toHaveLength(2);
     survivor.child.removeAllListeners('exit');
