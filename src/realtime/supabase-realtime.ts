@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { RequestClaims } from '../session/claims.ts';
 import type { Delivery, RealtimeHub, Subscription } from './hub.ts';
 import { LIFECYCLE_TABLES } from './lifecycle-rows.ts';
+import { postgresChanges } from './postgres-changes.ts';
 import { FilterError } from './row-filter.ts';
 import { type Binding, type ChannelSpec, channelSpec, PRIVATE_TOPIC, Refusal, TOPIC_PREFIX } from './supabase-join.ts';
 import {
@@ -311,40 +312,9 @@ export function createSupabaseRealtime(options: SupabaseRealtimeOptions): Supaba
     }
   }
 
-  function deliver(channel: Channel, { change, row }: Delivery): void {
+  function deliver(channel: Channel, delivery: Delivery): void {
     if (channel.state !== 'joined') return;
-    const record = row ?? {};
-    const oldRecord: Record<string, unknown> = { id: change.id };
-    if (change.op === 'DELETE') {
-      oldRecord.tenant_id = change.tenant;
-      if (change.project) oldRecord.project_id = change.project;
-    }
-    if (change.op !== 'INSERT' && change.previous !== null) oldRecord.status = change.previous;
-    // A deletion is matched on what is known of the row it removed.
-    const matched = change.op === 'DELETE' ? oldRecord : record;
-    const bySelect = new Map<string, Binding[]>();
-    for (const binding of channel.bindings) {
-      if (binding.event !== '*' && binding.event !== change.op) continue;
-      if (binding.table && binding.table !== change.table) continue;
-      if (!binding.filter.matches(matched)) continue;
-      const key = binding.select?.join(',') ?? '';
-      bySelect.set(key, [...(bySelect.get(key) ?? []), binding]);
-    }
-    for (const bindings of bySelect.values()) {
-      const { select } = bindings[0]!;
-      const data: Record<string, unknown> = {
-        schema: 'public',
-        table: change.table,
-        commit_timestamp: change.at,
-        type: change.op,
-        // The row is JSON already typed (to_jsonb): no column types, so realtime-js converts nothing.
-        columns: [],
-        errors: null,
-      };
-      if (change.op !== 'DELETE') data.record = pick(record, select);
-      if (change.op !== 'INSERT') data.old_record = pick(oldRecord, select);
-      push(channel, 'postgres_changes', { ids: bindings.map((binding) => binding.reply.id), data });
-    }
+    for (const payload of postgresChanges(channel.bindings, delivery)) push(channel, 'postgres_changes', payload);
   }
 
   function onBroadcast(connection: Connection, message: Message, broadcast: Broadcast): void {
@@ -450,9 +420,4 @@ function reasonOf(error: unknown, logger?: Logger): string {
   if (error instanceof DomainError || error instanceof AuthError || error instanceof KeySourceError) return `${error.code}: ${error.message}`;
   logger?.error({ err: error }, 'supabase realtime: a channel failed');
   return 'INTERNAL: the channel could not be served; the cause is in the gateway log';
-}
-
-function pick(row: Record<string, unknown>, columns?: readonly string[]): Record<string, unknown> {
-  if (!columns) return row;
-  return Object.fromEntries(columns.filter((column) => Object.hasOwn(row, column)).map((column) => [column, row[column]]));
 }
