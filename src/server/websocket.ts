@@ -50,8 +50,9 @@ export function graphqlOverWebSocket(yoga: Gateway, options: { logger: Logger; m
         const contextValue = await enveloped.contextFactory();
         // A subscription's error-free results may be sent here directly (src/realtime/shared-results.ts),
         // as graphql-ws would send them, while the client still follows the operation.
+        const next = nextMessage(id);
         contextValue.sendResult = (result) => {
-          if (id in ctx.subscriptions) ctx.extra.send(nextMessage(id, result));
+          if (id in ctx.subscriptions) ctx.extra.send(next(result));
         };
         return {
           schema: enveloped.schema,
@@ -125,11 +126,14 @@ export function graphqlOverWebSocket(yoga: Gateway, options: { logger: Logger; m
 /** A result serialised once, however many subscribers it is sent to. */
 const serialised = new WeakMap<ExecutionResult, string>();
 
-/** graphql-ws's `next` message for an error-free result (the same text its own loop would send). */
-function nextMessage(id: string, result: ExecutionResult): string {
-  let payload = serialised.get(result);
-  if (payload === undefined) serialised.set(result, (payload = JSON.stringify(result)));
-  return `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
+/** graphql-ws's `next` messages of one operation for error-free results (the same text its own loop would send). */
+function nextMessage(id: string): (result: ExecutionResult) => string {
+  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return (result) => {
+    let payload = serialised.get(result);
+    if (payload === undefined) serialised.set(result, (payload = JSON.stringify(result)));
+    return `${head}${payload}}`;
+  };
 }
 
 /** The upgrade request as a fetch Request, with the connection_init credential in its headers. */
